@@ -1,0 +1,85 @@
+package drivers
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+)
+
+// Outcome classes a finished call. Errors are counted per class and kept out
+// of success latency.
+type Outcome uint8
+
+const (
+	OK            Outcome = iota
+	Timeout               // no response within the target's timeout
+	Connect               // could not connect: refused, reset, DNS, TLS
+	Throttled             // 429 or the platform's throttling error
+	ServerError           // 5xx
+	ClientError           // other 4xx
+	FunctionError         // the platform says the function failed
+	Other                 // anything else: a malformed response, a body read error
+)
+
+// NumOutcomes is the number of Outcome values, for arrays indexed by outcome.
+const NumOutcomes = 8
+
+var outcomeNames = [NumOutcomes]string{"ok", "timeout", "connect", "throttled", "5xx", "4xx", "function_error", "other"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "other"
+}
+
+// ParseOutcome is the inverse of Outcome.String.
+func ParseOutcome(s string) (Outcome, bool) {
+	for i, n := range outcomeNames {
+		if n == s {
+			return Outcome(i), true
+		}
+	}
+	return Other, false
+}
+
+// Classify decides the outcome of a call from what the driver filled in and
+// the error Invoke returned.
+func Classify(c *Call, err error) Outcome {
+	if err != nil {
+		var ne net.Error
+		switch {
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+			return Timeout
+		case errors.As(err, &ne) && ne.Timeout():
+			return Timeout
+		case isConnectError(err):
+			return Connect
+		}
+		return Other
+	}
+	switch {
+	case c.Throttled || c.Status == 429:
+		return Throttled
+	case c.FunctionError:
+		return FunctionError
+	case c.Status >= 500:
+		return ServerError
+	case c.Status >= 400:
+		return ClientError
+	}
+	return OK
+}
+
+func isConnectError(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	if errors.As(err, &op) {
+		return op.Op == "dial" || op.Op == "read" || op.Op == "write"
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+package results
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/coldbench/coldbench/drivers"
+)
+
+// Histogram range and precision: microseconds from 1 µs to 10 minutes at 3
+// significant digits, as DESIGN.md asks (at least 5 minutes).
+const (
+	histLowest  = 1
+	histHighest = int64(10 * time.Minute / time.Microsecond)
+	histSigFigs = 3
+)
+
+// NewHistogram returns an empty latency histogram in microseconds with the
+// range and precision every coldbench histogram shares, so any two merge
+// without loss.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histLowest, histHighest, histSigFigs)
+}
+
+// Kind says which clock a latency histogram was read from.
+type Kind uint8
+
+const (
+	// Latency is measured from the intended send time (the schedule), so a
+	// stalled target or a late generator shows up in it: no coordinated
+	// omission.
+	Latency Kind = iota
+	// Service is measured from the actual send time.
+	Service
+)
+
+func (k Kind) String() string {
+	if k == Service {
+		return "service"
+	}
+	return "latency"
+}
+
+// HistKey names one histogram of a phase: temperature × outcome × clock.
+type HistKey struct {
+	Temp    drivers.Temperature
+	Outcome drivers.Outcome
+	Kind    Kind
+}
+
+// Tally is the mergeable measurement of a run, or of one agent's share of
+// it: counters and HDR histograms per phase. Percentiles are never stored
+// here, only counts, so tallies from many agents merge exactly.
+type Tally struct {
+	Phases []*PhaseTally
+}
+
+// NewTally returns a tally with one empty phase per name.
+func NewTally(phases []PhasePlan) *Tally {
+	t := &Tally{Phases: make([]*PhaseTally, len(phases))}
+	for i, p := range phases {
+		t.Phases[i] = &PhaseTally{PhasePlan: p, Hists: map[HistKey]*hdrhistogram.Histogram{}}
+	}
+	return t
+}
+
+// PhasePlan is what the schedule asked of a phase.
+type PhasePlan struct {
+	Name     string
+	Duration time.Duration // planned duration
+	Planned  int64         // arrivals the schedule holds for the phase; -1 when unbounded
+}
+
+// PhaseTally is the measurement of one phase.
+type PhaseTally struct {
+	PhasePlan
+	Start, End  time.Time // wall clock when the phase actually began and ended; zero if it never began
+	Sent        int64     // requests sent
+	Dropped     int64     // arrivals not sent because max_in_flight was reached
+	Outcomes    [drivers.NumOutcomes]int64
+	ColdSources [drivers.NumSources]int64 // what decided each sent request's temperature
+	Temps       [3]int64                  // sent requests by temperature, any outcome
+	Hists       map[HistKey]*hdrhistogram.Histogram
+}
+
+// Sample is one finished request as the engine records it.
+type Sample struct {
+	Temp    drivers.Temperature
+	Source  drivers.ColdSource
+	Outcome drivers.Outcome
+	Latency time.Duration // from the intended send time
+	Service time.Duration // from the actual send time
+}
+
+// Record adds one finished request. It is not safe for concurrent use; the
+// engine serialises calls.
+func (p *PhaseTally) Record(s Sample) {
+	p.Sent++
+	p.Outcomes[s.Outcome]++
+	p.ColdSources[s.Source]++
+	p.Temps[s.Temp]++
+	p.hist(HistKey{s.Temp, s.Outcome, Latency}).RecordValue(micros(s.Latency))
+	p.hist(HistKey{s.Temp, s.Outcome, Service}).RecordValue(micros(s.Service))
+}
+
+func (p *PhaseTally) hist(k HistKey) *hdrhistogram.Histogram {
+	h := p.Hists[k]
+	if h == nil {
+		h = NewHistogram()
+		p.Hists[k] = h
+	}
+	return h
+}
+
+// Hist returns the histogram for k, or nil when nothing was recorded under k.
+func (p *PhaseTally) Hist(k HistKey) *hdrhistogram.Histogram { return p.Hists[k] }
+
+// micros converts to the histogram's unit, clamped into its range so that a
+// pathological value is recorded at the edge instead of being lost.
+func micros(d time.Duration) int64 {
+	us := int64(d / time.Microsecond)
+	if us < histLowest {
+		return histLowest
+	}
+	if us > histHighest {
+		return histHighest
+	}
+	return us
+}
+
+// Merge adds o into t. Both must come from the same plan (same phases in the
+// same order).
+func (t *Tally) Merge(o *Tally) error {
+	if len(t.Phases) != len(o.Phases) {
+		return fmt.Errorf("merge tallies: %d phases vs %d", len(t.Phases), len(o.Phases))
+	}
+	for i, p := range t.Phases {
+		if err := p.Merge(o.Phases[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Merge adds o into p: counters add, histograms merge, the phase spans the
+// earliest start to the latest end.
+func (p *PhaseTally) Merge(o *PhaseTally) error {
+	if p.Name != o.Name {
+		return fmt.Errorf("merge phase %q with phase %q", p.Name, o.Name)
+	}
+	if p.Planned >= 0 && o.Planned >= 0 {
+		p.Planned += o.Planned
+	} else {
+		p.Planned = -1
+	}
+	if !o.Start.IsZero() && (p.Start.IsZero() || o.Start.Before(p.Start)) {
+		p.Start = o.Start
+	}
+	if o.End.After(p.End) {
+		p.End = o.End
+	}
+	p.Sent += o.Sent
+	p.Dropped += o.Dropped
+	for i := range p.Outcomes {
+		p.Outcomes[i] += o.Outcomes[i]
+	}
+	for i := range p.ColdSources {
+		p.ColdSources[i] += o.ColdSources[i]
+	}
+	for i := range p.Temps {
+		p.Temps[i] += o.Temps[i]
+	}
+	for k, h := range o.Hists {
+		p.hist(k).Merge(h)
+	}
+	return nil
+}
+
+// Clone returns a deep copy of t, for snapshots taken while recording goes on.
+func (t *Tally) Clone() *Tally {
+	c := &Tally{Phases: make([]*PhaseTally, len(t.Phases))}
+	for i, p := range t.Phases {
+		cp := *p
+		cp.Hists = make(map[HistKey]*hdrhistogram.Histogram, len(p.Hists))
+		for k, h := range p.Hists {
+			cp.Hists[k] = hdrhistogram.Import(h.Export())
+		}
+		c.Phases[i] = &cp
+	}
+	return c
+}

@@ -1,0 +1,112 @@
+// Package scenarios holds the scenario schema: loading YAML strictly, with
+// errors that name file:line:column and the field; compiling phases into
+// arrival schedules; and the built-in scenarios embedded in the binary.
+package scenarios
+
+import (
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Scenario is one traffic scenario, as written in YAML. It is plain data:
+// Load decodes and validates it.
+type Scenario struct {
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Target      Target  `yaml:"target"`
+	Cold        Cold    `yaml:"cold"`
+	MaxInFlight int     `yaml:"max_in_flight"` // default 1000
+	Seed        int64   `yaml:"seed"`          // seeds random arrivals and request ids; 0 means 1
+	Phases      []Phase `yaml:"phases"`
+
+	// File is where the scenario came from: a path, or "builtin:NAME".
+	File string `yaml:"-"`
+}
+
+// Target names the driver and carries its settings. In YAML the settings sit
+// beside `driver:`; they are decoded strictly into the struct the driver's
+// Factory.Config returns.
+type Target struct {
+	Driver string `yaml:"driver"`
+	Config any    `yaml:"-"` // the driver's decoded configuration
+}
+
+// Cold says how to tell cold requests from warm ones when the driver's
+// platform signal is absent.
+type Cold struct {
+	// Headers whose value "true", "1", "yes" or "cold" marks a cold start.
+	Headers []string `yaml:"headers"`
+	// InstanceHeader names a header carrying an instance id; the first
+	// request seen for an id is cold.
+	InstanceHeader string `yaml:"instance_header"`
+	// Infer enables the latency-gap classifier as a last resort. Default on.
+	Infer *bool `yaml:"infer"`
+	// IgnorePlatform drops the driver's own signal (for testing inference).
+	IgnorePlatform bool `yaml:"ignore_platform"`
+}
+
+// InferEnabled reports whether inference is on (the default).
+func (c Cold) InferEnabled() bool { return c.Infer == nil || *c.Infer }
+
+// Phase is one stretch of the scenario with exactly one arrival shape.
+type Phase struct {
+	Name     string   `yaml:"name"`
+	Duration Duration `yaml:"duration"`
+
+	Rate    *Rate   `yaml:"rate"`    // constant
+	Ramp    *Ramp   `yaml:"ramp"`    // linear from → to over the duration
+	Steps   []Step  `yaml:"steps"`   // constant rates, one after the other
+	Burst   *Burst  `yaml:"burst"`   // N requests evenly spread within a window at the phase start
+	Idle    bool    `yaml:"idle"`    // no traffic
+	Poisson *Rate   `yaml:"poisson"` // random arrivals at this mean rate, seeded
+}
+
+// Ramp is a linear change of rate.
+type Ramp struct {
+	From Rate `yaml:"from"`
+	To   Rate `yaml:"to"`
+}
+
+// Step is one constant-rate stretch of a steps phase.
+type Step struct {
+	Rate     Rate     `yaml:"rate"`
+	Duration Duration `yaml:"duration"`
+}
+
+// Burst is a fixed number of requests spread evenly within a window.
+type Burst struct {
+	Requests int      `yaml:"requests"`
+	Within   Duration `yaml:"within"`
+}
+
+// Rate is requests per second. In YAML: a number (per second) or a string
+// such as "100/s", "6000/m", "5/ms"? no: units s, m, h.
+type Rate float64
+
+// Duration is a time.Duration written as a Go duration string ("30s").
+type Duration time.Duration
+
+// Schedule is a phase's arrival process: a vegeta Pacer that also tells when
+// each arrival was due, so latency can be taken from the intended send time.
+type Schedule interface {
+	vegeta.Pacer
+	// At returns the offset from the phase start at which arrival n (from 0)
+	// is due, and false when the phase holds no arrival n.
+	At(n uint64) (time.Duration, bool)
+}
+
+// Plan is a compiled scenario, or one agent's share of it.
+type Plan struct {
+	Scenario *Scenario
+	Phases   []PlannedPhase
+}
+
+// PlannedPhase is one phase ready to run.
+type PlannedPhase struct {
+	Name     string
+	Duration time.Duration
+	Schedule Schedule
+	Planned  int64   // number of arrivals At yields over Duration; -1 if random (poisson)
+	Rate     float64 // mean target rate over the phase, requests/second
+}
