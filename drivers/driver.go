@@ -34,6 +34,7 @@ type Call struct {
 	Phase string // name of the scenario phase
 
 	// Set by the driver.
+	Sent          time.Time     // when the request went on the wire, if the driver can tell; else the engine uses when Invoke began
 	Status        int           // protocol status (HTTP status code; 0 when the protocol has none)
 	FunctionError bool          // the platform says the function itself failed (Lambda's X-Amz-Function-Error)
 	Throttled     bool          // the platform refused for lack of capacity (beyond a 429 status)

@@ -90,3 +90,10 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 type URLSetter interface {
 	SetURL(u string) error
 }
+
+// ColdHeaderSetter is implemented by configurations of drivers that read
+// cold-start signals from response headers; a scenario's cold: block is
+// applied through it.
+type ColdHeaderSetter interface {
+	SetColdHeaders(cold []string, instance string)
+}

@@ -1,0 +1,152 @@
+// Command coldbench is a load-testing and cold-start benchmarking harness for
+// serverless endpoints. main parses the subcommand, runs it and maps its
+// error to an exit code; each subcommand lives in its own file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	"github.com/coldbench/coldbench/scenarios"
+
+	// Drivers register themselves.
+	_ "github.com/coldbench/coldbench/drivers/http"
+	_ "github.com/coldbench/coldbench/drivers/sim"
+)
+
+// Exit codes, documented in README.
+const (
+	exitOK         = 0
+	exitThreshold  = 1 // a threshold failed
+	exitUsage      = 2 // usage or scenario error
+	exitIncomplete = 3 // the run itself could not complete
+)
+
+// command is one subcommand: its one-line help and the function that runs it.
+type command struct {
+	help string
+	run  func(ctx context.Context, args []string, out io.Writer) error
+}
+
+var commands = map[string]command{
+	"run":       {"replay a scenario once and write a run directory", runCommand},
+	"demo":      {"run the built-in demo against the built-in emulator", demoCommand},
+	"validate":  {"check scenario files; report every error with file:line:column", validateCommand},
+	"scenarios": {"list the built-in scenarios", scenariosCommand},
+	"report":    {"re-render a stored run (text, json, md, hgrm, csv)", reportCommand},
+	"sim":       {"run the FaaS emulator on its own", simCommand},
+	"version":   {"print the version", versionCommand},
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches args to a subcommand and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "coldbench: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	err := cmd.run(ctx, args[1:], stdout)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "coldbench %s: %v\n", args[0], err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	var se scenarios.Errors
+	var pe *scenarios.Error
+	var ie incompleteError
+	switch {
+	case errors.As(err, &ie):
+		return exitIncomplete
+	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &pe):
+		return exitUsage
+	}
+	return exitIncomplete
+}
+
+// usageError marks a bad command line or input (exit 2).
+type usageError struct{ error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// incompleteError marks a run that stopped before its end (exit 3); its
+// partial result is on disk.
+type incompleteError struct{ error }
+
+func (e incompleteError) Unwrap() error { return e.error }
+func (e usageError) Unwrap() error      { return e.error }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "coldbench: cold-start and load benchmarking for serverless endpoints")
+	fmt.Fprintln(w, "\nusage: coldbench COMMAND [flags] [args]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].help)
+	}
+	fmt.Fprintln(w, "\nRun 'coldbench COMMAND -h' for a command's flags.")
+}
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(name, args string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: coldbench %s [flags] %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, allowing them after positional arguments too
+// ("coldbench run smoke --out DIR").
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,342 @@
+// Package http is the driver for any HTTP(S) endpoint: a function URL, an API
+// gateway route, a Knative or OpenFaaS route. It tells cold from warm by
+// headers the platform or the function sets.
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/coldbench/coldbench/drivers"
+)
+
+func init() {
+	drivers.Register("http", drivers.Factory{
+		Config: func() any { return DefaultConfig() },
+		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("http driver: config is %T, want *http.Config", cfg)
+			}
+			return New(c)
+		},
+	})
+}
+
+// Config is the http driver's settings under a scenario's target block.
+type Config struct {
+	URL     string            `yaml:"url"`
+	Method  string            `yaml:"method"`
+	Headers map[string]string `yaml:"headers"`
+	// Body is a text/template executed per request with .Seq, .ID and .Phase.
+	Body    string        `yaml:"body"`
+	Timeout time.Duration `yaml:"timeout"`
+	// HTTP2 negotiates HTTP/2 over TLS and uses h2c (prior knowledge) for
+	// plain http:// URLs.
+	HTTP2 bool      `yaml:"http2"`
+	TLS   TLSConfig `yaml:"tls"`
+	// MaxBody caps how much of a response body is read; the rest is
+	// discarded with the connection, so a huge body cannot exhaust memory.
+	MaxBody int64 `yaml:"max_body"`
+	// MaxConnections caps connections to the target (0: no cap). Requests
+	// beyond it wait for a connection, and that wait counts in latency.
+	MaxConnections int `yaml:"max_connections"`
+	// Cold detection from response headers.
+	ColdHeaders     []string `yaml:"cold_headers"`    // a truthy value ("true", "1", "yes", "cold") marks a cold start
+	InstanceHeader  string   `yaml:"instance_header"` // header carrying an instance id
+	RequestIDHeader string   `yaml:"request_id_header"`
+
+	// Platform is set by drivers built on this one (the sim driver) to read
+	// a platform's own signal before the generic headers.
+	Platform func(h http.Header, c *drivers.Call) `yaml:"-"`
+}
+
+// TLSConfig holds client TLS options.
+type TLSConfig struct {
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+}
+
+// DefaultConfig returns a Config with its defaults set.
+func DefaultConfig() *Config {
+	return &Config{
+		Method:          http.MethodGet,
+		Timeout:         30 * time.Second,
+		MaxBody:         1 << 20,
+		RequestIDHeader: "X-Request-Id",
+	}
+}
+
+// SetColdHeaders implements drivers.ColdHeaderSetter.
+func (c *Config) SetColdHeaders(cold []string, instance string) {
+	c.ColdHeaders, c.InstanceHeader = cold, instance
+}
+
+// SetURL implements drivers.URLSetter for --target.
+func (c *Config) SetURL(u string) error {
+	c.URL = u
+	return c.validateURL()
+}
+
+func (c *Config) validateURL() error {
+	if c.URL == "" {
+		return &drivers.FieldError{Field: "url", Msg: "is required"}
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return &drivers.FieldError{Field: "url", Msg: err.Error()}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return &drivers.FieldError{Field: "url", Msg: fmt.Sprintf("scheme %q: want http or https", u.Scheme)}
+	}
+	if u.Host == "" {
+		return &drivers.FieldError{Field: "url", Msg: "has no host"}
+	}
+	return nil
+}
+
+// Validate reports every bad setting as a *drivers.FieldError.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.validateURL(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Method == "" || strings.ContainsAny(c.Method, " \t\r\n") {
+		errs = append(errs, &drivers.FieldError{Field: "method", Msg: fmt.Sprintf("%q is not an HTTP method", c.Method)})
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, &drivers.FieldError{Field: "timeout", Msg: "must be positive"})
+	}
+	if c.MaxConnections < 0 {
+		errs = append(errs, &drivers.FieldError{Field: "max_connections", Msg: "must not be negative"})
+	}
+	if c.MaxBody <= 0 {
+		errs = append(errs, &drivers.FieldError{Field: "max_body", Msg: "must be positive"})
+	}
+	if _, err := template.New("body").Parse(c.Body); err != nil {
+		errs = append(errs, &drivers.FieldError{Field: "body", Msg: err.Error()})
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, &drivers.FieldError{Field: "tls.cert_file", Msg: "cert_file and key_file go together"})
+	}
+	for _, f := range []struct{ field, path string }{{"tls.ca_file", c.TLS.CAFile}, {"tls.cert_file", c.TLS.CertFile}, {"tls.key_file", c.TLS.KeyFile}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, &drivers.FieldError{Field: f.field, Msg: err.Error()})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Driver sends one HTTP request per call.
+type Driver struct {
+	cfg    Config
+	client *http.Client
+	url    string
+	body   *template.Template // nil when the body has no template actions
+	static []byte
+	bufs   sync.Pool
+	cold   []string
+}
+
+var _ drivers.Driver = (*Driver)(nil)
+
+// New opens an http driver.
+func New(cfg *Config) (*Driver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	tr, err := transport(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := &Driver{
+		cfg:    *cfg,
+		url:    cfg.URL,
+		client: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: noRedirect},
+		bufs:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
+	}
+	for _, h := range cfg.ColdHeaders {
+		d.cold = append(d.cold, http.CanonicalHeaderKey(h))
+	}
+	t := template.Must(template.New("body").Parse(cfg.Body))
+	if strings.Contains(cfg.Body, "{{") {
+		d.body = t
+	} else {
+		d.static = []byte(cfg.Body)
+	}
+	return d, nil
+}
+
+// A load generator reports what the target answered; following a redirect
+// would measure something else.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+func transport(cfg *Config) (http.RoundTripper, error) {
+	tc, err := tlsConfig(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+	if cfg.HTTP2 && strings.HasPrefix(cfg.URL, "http://") {
+		// h2c with prior knowledge: HTTP/2 without TLS.
+		return &http2.Transport{
+			AllowHTTP: true,
+			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, addr)
+			},
+		}, nil
+	}
+	tr := &http.Transport{
+		Proxy:               nil, // a load generator must hit the target, not a proxy from the environment
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tc,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: 10000, // one idle connection per in-flight request at most
+		MaxConnsPerHost:     cfg.MaxConnections,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: cfg.Timeout,
+		ForceAttemptHTTP2:   cfg.HTTP2,
+		DisableCompression:  true,
+	}
+	if cfg.HTTP2 {
+		if err := http2.ConfigureTransport(tr); err != nil {
+			return nil, fmt.Errorf("http2: %w", err)
+		}
+	} else {
+		// An empty map disables the automatic HTTP/2 upgrade over TLS.
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	return tr, nil
+}
+
+func tlsConfig(c TLSConfig) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify, ServerName: c.ServerName} //nolint:gosec // the user asks for it
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls ca_file %s: no PEM certificates", c.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// Invoke implements drivers.Driver.
+func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
+	var body io.Reader
+	var buf *bytes.Buffer
+	if d.body != nil {
+		buf = d.bufs.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer d.bufs.Put(buf)
+		if err := d.body.Execute(buf, c); err != nil {
+			return fmt.Errorf("body template: %w", err)
+		}
+		body = bytes.NewReader(buf.Bytes())
+	} else if len(d.static) > 0 {
+		body = bytes.NewReader(d.static)
+	}
+
+	var t tracer
+	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	req, err := http.NewRequestWithContext(ctx, d.cfg.Method, d.url, body)
+	if err != nil {
+		return err
+	}
+	for k, v := range d.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	if d.cfg.RequestIDHeader != "" && c.ID != "" {
+		req.Header.Set(d.cfg.RequestIDHeader, c.ID)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		t.finish(c)
+		return err
+	}
+	c.Status = resp.StatusCode
+	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, d.cfg.MaxBody))
+	c.BytesIn = n
+	resp.Body.Close()
+	t.finish(c)
+	d.readSignals(resp.Header, c)
+	return err
+}
+
+// readSignals fills in the temperature and platform fields from headers,
+// strongest signal first.
+func (d *Driver) readSignals(h http.Header, c *drivers.Call) {
+	if d.cfg.Platform != nil {
+		d.cfg.Platform(h, c)
+	}
+	if c.Temp == drivers.Unknown {
+		for _, name := range d.cold {
+			if v := h.Get(name); v != "" {
+				c.Temp, c.Source = ParseCold(v), drivers.SourceHeader
+				break
+			}
+		}
+	}
+	if c.InstanceID == "" && d.cfg.InstanceHeader != "" {
+		c.InstanceID = h.Get(d.cfg.InstanceHeader)
+	}
+}
+
+// ParseCold reads a cold-start header value: "true", "1", "yes" and "cold"
+// mean cold; anything else means warm.
+func ParseCold(v string) drivers.Temperature {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "cold":
+		return drivers.Cold
+	}
+	return drivers.Warm
+}
+
+// ParseMillis reads a duration header written in (fractional) milliseconds.
+func ParseMillis(v string) time.Duration {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f < 0 {
+		return 0
+	}
+	return time.Duration(f * float64(time.Millisecond))
+}
+
+// Close implements drivers.Driver.
+func (d *Driver) Close() error {
+	d.client.CloseIdleConnections()
+	return nil
+}

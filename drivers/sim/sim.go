@@ -1,0 +1,223 @@
+// Package sim is the driver for coldbench's built-in FaaS emulator. Opening
+// it starts an emulator in-process on a random loopback port, so built-in
+// scenarios need no set-up; requests go over real HTTP through the http
+// driver, and the emulator's platform headers give the ground-truth cold
+// flag. It implements every optional capability.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coldbench/coldbench/drivers"
+	httpdriver "github.com/coldbench/coldbench/drivers/http"
+	emulator "github.com/coldbench/coldbench/internal/sim"
+)
+
+func init() {
+	drivers.Register("sim", drivers.Factory{
+		Config: func() any { return DefaultConfig() },
+		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("sim driver: config is %T, want *sim.Config", cfg)
+			}
+			return Open(ctx, c)
+		},
+	})
+}
+
+// Config is the emulated function, under a scenario's target block.
+type Config struct {
+	MemoryMB         int           `yaml:"memory_mb"`
+	MinInstances     int           `yaml:"min_instances"`
+	KeepAlive        time.Duration `yaml:"keep_alive"`
+	Handler          time.Duration `yaml:"handler"` // handler time at full CPU (1769 MB and up)
+	HandlerJitter    time.Duration `yaml:"handler_jitter"`
+	Init             InitConfig    `yaml:"init"`
+	ConcurrencyLimit int           `yaml:"concurrency_limit"`
+	Seed             int64         `yaml:"seed"`
+	Timeout          time.Duration `yaml:"timeout"`
+}
+
+// InitConfig is the cold-start init time distribution (normal, clamped at 0).
+type InitConfig struct {
+	Mean   time.Duration `yaml:"mean"`
+	Stddev time.Duration `yaml:"stddev"`
+}
+
+// DefaultConfig returns the emulator's defaults.
+func DefaultConfig() *Config {
+	d := emulator.DefaultConfig()
+	return &Config{
+		MemoryMB:         d.MemoryMB,
+		MinInstances:     d.MinInstances,
+		KeepAlive:        d.KeepAlive,
+		Handler:          d.Handler,
+		HandlerJitter:    d.HandlerJitter,
+		Init:             InitConfig{Mean: d.InitMean, Stddev: d.InitStddev},
+		ConcurrencyLimit: d.ConcurrencyLimit,
+		Seed:             d.Seed,
+		Timeout:          30 * time.Second,
+	}
+}
+
+// Emulator converts c to the emulator's configuration.
+func (c *Config) Emulator() emulator.Config {
+	e := emulator.DefaultConfig()
+	e.MemoryMB = c.MemoryMB
+	e.MinInstances = c.MinInstances
+	e.KeepAlive = c.KeepAlive
+	e.Handler = c.Handler
+	e.HandlerJitter = c.HandlerJitter
+	e.InitMean = c.Init.Mean
+	e.InitStddev = c.Init.Stddev
+	e.ConcurrencyLimit = c.ConcurrencyLimit
+	e.Seed = c.Seed
+	return e
+}
+
+// Validate checks the settings the way the emulator will.
+func (c *Config) Validate() error {
+	var errs []error
+	check := func(bad bool, field, msg string) {
+		if bad {
+			errs = append(errs, &drivers.FieldError{Field: field, Msg: msg})
+		}
+	}
+	check(c.MemoryMB < 128 || c.MemoryMB > 10240, "memory_mb", fmt.Sprintf("%d: want 128 to 10240 MB", c.MemoryMB))
+	check(c.MinInstances < 0, "min_instances", "must not be negative")
+	check(c.KeepAlive <= 0, "keep_alive", "must be positive")
+	check(c.Handler < 0, "handler", "must not be negative")
+	check(c.HandlerJitter < 0, "handler_jitter", "must not be negative")
+	check(c.Init.Mean < 0, "init.mean", "must not be negative")
+	check(c.Init.Stddev < 0, "init.stddev", "must not be negative")
+	check(c.ConcurrencyLimit < 0, "concurrency_limit", "must not be negative")
+	check(c.Timeout <= 0, "timeout", "must be positive")
+	return errors.Join(errs...)
+}
+
+// Driver invokes an in-process emulator over loopback HTTP.
+type Driver struct {
+	*httpdriver.Driver
+	emu    *emulator.Emulator
+	client *emulator.Client
+	url    string
+}
+
+var (
+	_ drivers.Driver     = (*Driver)(nil)
+	_ drivers.Configurer = (*Driver)(nil)
+	_ drivers.ColdForcer = (*Driver)(nil)
+	_ drivers.Describer  = (*Driver)(nil)
+)
+
+// Open starts an emulator on 127.0.0.1 and a driver for it.
+func Open(ctx context.Context, c *Config) (*Driver, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	emu, err := emulator.New(c.Emulator())
+	if err != nil {
+		return nil, err
+	}
+	url, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	hc := httpdriver.DefaultConfig()
+	hc.URL = url + "/invoke"
+	hc.Method = http.MethodPost
+	hc.Timeout = c.Timeout
+	hc.Platform = PlatformSignal
+	hd, err := httpdriver.New(hc)
+	if err != nil {
+		emu.Close()
+		return nil, err
+	}
+	return &Driver{Driver: hd, emu: emu, client: emulator.NewClient(url, nil), url: url}, nil
+}
+
+// PlatformSignal reads the emulator's platform headers, the equivalent of
+// Lambda's REPORT line. It is exported so that the http driver can be
+// pointed at a standalone `coldbench sim`.
+func PlatformSignal(h http.Header, c *drivers.Call) {
+	if v := h.Get("X-Sim-Cold"); v != "" {
+		c.Temp, c.Source = httpdriver.ParseCold(v), drivers.SourcePlatform
+	}
+	c.InstanceID = h.Get("X-Sim-Instance-Id")
+	c.Init = httpdriver.ParseMillis(h.Get("X-Sim-Init-Duration"))
+	c.Billed = httpdriver.ParseMillis(h.Get("X-Sim-Billed-Duration"))
+	c.MemoryMB, _ = strconv.Atoi(h.Get("X-Sim-Memory-Size"))
+	c.MaxMemoryMB, _ = strconv.Atoi(h.Get("X-Sim-Max-Memory-Used"))
+}
+
+// Emulator exposes the emulator, for tests that check the harness against
+// its ground truth.
+func (d *Driver) Emulator() *emulator.Emulator { return d.emu }
+
+// URL is the emulator's base URL.
+func (d *Driver) URL() string { return d.url }
+
+// Configure implements drivers.Configurer: it sets memory and min instances
+// and waits until the emulator reports them ready.
+func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
+	mem, pre := s.MemoryMB, s.Prewarm
+	if err := d.client.Update(ctx, emulator.Update{MemoryMB: &mem, MinInstances: &pre}); err != nil {
+		return fmt.Errorf("sim: configure %d MB, prewarm %d: %w", mem, pre, err)
+	}
+	return d.waitReady(ctx)
+}
+
+// ForceCold implements drivers.ColdForcer: the emulator drops every
+// instance, as a Lambda configuration change does.
+func (d *Driver) ForceCold(ctx context.Context) error {
+	if err := d.client.Recycle(ctx); err != nil {
+		return fmt.Errorf("sim: recycle: %w", err)
+	}
+	return d.waitReady(ctx)
+}
+
+// Describe implements drivers.Describer.
+func (d *Driver) Describe(ctx context.Context) (drivers.Description, error) {
+	st, err := d.client.State(ctx)
+	if err != nil {
+		return drivers.Description{}, fmt.Errorf("sim: state: %w", err)
+	}
+	return drivers.Description{
+		Settings:  drivers.Settings{MemoryMB: st.Config.MemoryMB, Prewarm: st.Config.MinInstances},
+		Platform:  "sim",
+		Instances: st.Live,
+		Ready:     st.Ready,
+	}, nil
+}
+
+func (d *Driver) waitReady(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := d.client.State(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sim: waiting for ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Close stops the driver and the emulator.
+func (d *Driver) Close() error {
+	err := d.Driver.Close()
+	return errors.Join(err, d.emu.Close())
+}
