@@ -50,16 +50,18 @@ type Cold struct {
 func (c Cold) InferEnabled() bool { return c.Infer == nil || *c.Infer }
 
 // Phase is one stretch of the scenario with exactly one arrival shape.
+// Duration is required, except for a steps phase, whose duration is the sum
+// of its steps (when given, it must equal that sum).
 type Phase struct {
 	Name     string   `yaml:"name"`
 	Duration Duration `yaml:"duration"`
 
-	Rate    *Rate   `yaml:"rate"`    // constant
-	Ramp    *Ramp   `yaml:"ramp"`    // linear from → to over the duration
-	Steps   []Step  `yaml:"steps"`   // constant rates, one after the other
-	Burst   *Burst  `yaml:"burst"`   // N requests evenly spread within a window at the phase start
-	Idle    bool    `yaml:"idle"`    // no traffic
-	Poisson *Rate   `yaml:"poisson"` // random arrivals at this mean rate, seeded
+	Rate    *Rate  `yaml:"rate"`    // constant
+	Ramp    *Ramp  `yaml:"ramp"`    // linear from → to over the duration
+	Steps   []Step `yaml:"steps"`   // constant rates, one after the other
+	Burst   *Burst `yaml:"burst"`   // N requests evenly spread within a window at the phase start
+	Idle    bool   `yaml:"idle"`    // no traffic
+	Poisson *Rate  `yaml:"poisson"` // random arrivals at this mean rate, seeded
 }
 
 // Ramp is a linear change of rate.
@@ -74,21 +76,31 @@ type Step struct {
 	Duration Duration `yaml:"duration"`
 }
 
-// Burst is a fixed number of requests spread evenly within a window.
+// Burst is a fixed number of requests spread evenly within a window at the
+// phase start. A zero (or omitted) Within sends them all at once.
 type Burst struct {
 	Requests int      `yaml:"requests"`
 	Within   Duration `yaml:"within"`
 }
 
-// Rate is requests per second. In YAML: a number (per second) or a string
-// such as "100/s", "6000/m", "5/ms"? no: units s, m, h.
+// Rate is a request rate in requests per second. In YAML it is a number
+// (per second) or a string: a number with an optional unit, "100/s",
+// "6000/m" or "360000/h" (per second, minute or hour), or a bare "100" (per
+// second). Anything else is an error that says so.
 type Rate float64
 
-// Duration is a time.Duration written as a Go duration string ("30s").
+// Duration is a time.Duration written as a Go duration string ("30s",
+// "250ms", "1m30s"). A bare number is rejected: YAML cannot say whether 30
+// means seconds or nanoseconds, so the message suggests "30s".
 type Duration time.Duration
 
 // Schedule is a phase's arrival process: a vegeta Pacer that also tells when
 // each arrival was due, so latency can be taken from the intended send time.
+//
+// Pace agrees with At: with hits arrivals sent, it waits At(hits)−elapsed
+// (0 when that arrival is already due), and says stop when At(hits) is
+// false or elapsed has reached the phase duration. A stop ends the
+// arrivals, not the phase: the engine still waits out the phase's Duration.
 type Schedule interface {
 	vegeta.Pacer
 	// At returns the offset from the phase start at which arrival n (from 0)
@@ -100,11 +112,17 @@ type Schedule interface {
 type Plan struct {
 	Scenario *Scenario
 	Phases   []PlannedPhase
+	// Part and Parts say which share this is: part Part of Parts, from 0.
+	// A whole plan is part 0 of 1.
+	Part, Parts int
 }
 
-// PlannedPhase is one phase ready to run.
+// PlannedPhase is one phase ready to run. The phase lasts Duration whatever
+// its Schedule does: a burst or idle schedule stops early (Pace says stop,
+// At says false), and the next phase still starts at its own Start.
 type PlannedPhase struct {
 	Name     string
+	Start    time.Duration // offset of the phase from the start of the run
 	Duration time.Duration
 	Schedule Schedule
 	Planned  int64   // number of arrivals At yields over Duration; -1 if random (poisson)

@@ -340,3 +340,6 @@ func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
 	return nil
 }
+
+// String describes the target for reports.
+func (c *Config) String() string { return c.Method + " " + c.URL }

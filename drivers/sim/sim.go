@@ -221,3 +221,9 @@ func (d *Driver) Close() error {
 	err := d.Driver.Close()
 	return errors.Join(err, d.emu.Close())
 }
+
+// String describes the emulated function for reports.
+func (c *Config) String() string {
+	return fmt.Sprintf("in-process emulator (%d MB, %d prewarmed, keep-alive %v, handler %v at full CPU, init %v±%v)",
+		c.MemoryMB, c.MinInstances, c.KeepAlive, c.Handler, c.Init.Mean, c.Init.Stddev)
+}

@@ -311,9 +311,13 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, sent, end time.Ti
 	if s.Outcome != drivers.OK {
 		e.errs.Add(1)
 	}
-	// The network phases are the connection's, not the function's: take
-	// them out before asking whether the function itself was slow.
-	infer := s.Service - c.Net.DNS - c.Net.Connect - c.Net.TLS
+	// Inference asks whether the function itself was slow, so connection
+	// set-up must not count: service time from the wire write excludes it
+	// already; without a write time, take the network phases out.
+	infer := s.Service
+	if c.Sent.IsZero() {
+		infer -= c.Net.DNS + c.Net.Connect + c.Net.TLS
+	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
