@@ -58,9 +58,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	d := cfg.Driver
 	if d == nil {
-		d, err = drivers.Open(ctx, s.Target.Driver, s.Target.Config)
-		if err != nil {
-			return nil, fmt.Errorf("target: %w", err)
+		if d, err = Open(ctx, s); err != nil {
+			return nil, err
 		}
 		defer d.Close()
 	}
@@ -157,6 +156,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fmt.Fprintf(os.Stderr, "warning: journaling %s: %v\n", filepath.Join(dir, results.RunFile), jerr)
 	}
 	return &Result{Dir: dir, Run: run}, runErr
+}
+
+// Open opens the scenario's target, with the scenario's cold: headers
+// applied to drivers that read them.
+func Open(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, error) {
+	if hs, ok := s.Target.Config.(drivers.ColdHeaderSetter); ok {
+		hs.SetColdHeaders(s.Cold.Headers, s.Cold.InstanceHeader)
+	}
+	d, err := drivers.Open(ctx, s.Target.Driver, s.Target.Config)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	return d, nil
 }
 
 // Detection maps a scenario's cold: block to the engine's signals.
