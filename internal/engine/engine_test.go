@@ -63,7 +63,6 @@ func openHTTP(t *testing.T, h http.Handler, edit func(*httpdriver.Config)) drive
 	return d
 }
 
-
 // TestStallShowsInLatency drives 200 rps through a client with few
 // connections at a target that stalls for 1 s. Requests that waited for a
 // connection during the stall were sent late; measured from their intended
