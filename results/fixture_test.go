@@ -32,8 +32,8 @@ func record(p *PhaseTally, n int, temp drivers.Temperature, src drivers.ColdSour
 //	         410 ms, 198 warm ok 20..217 ms; nothing dropped.
 func fixtureTally() *Tally {
 	t := NewTally([]PhasePlan{
-		{Name: "warm-up", Duration: 10 * time.Second, Planned: 100},
-		{Name: "steady", Duration: 20 * time.Second, Planned: 200},
+		{Name: "warm-up", Duration: 10 * time.Second, Planned: 100, Rate: 10},
+		{Name: "steady", Duration: 20 * time.Second, Planned: 200, Rate: 10},
 	})
 	w := t.Phases[0]
 	w.Start, w.End = t0, t0.Add(10*time.Second)

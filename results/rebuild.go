@@ -21,6 +21,7 @@ func (r *Run) Tally() (*Tally, error) {
 			Name:     ps.Name,
 			Duration: time.Duration(math.Round(ps.PlannedDurationS * 1e9)), // exact below 104 days
 			Planned:  ps.Planned,
+			Rate:     ps.RateTarget,
 		}
 	}
 	t := NewTally(plans)

@@ -68,9 +68,8 @@ func Summarize(t *Tally, meta Meta) *Run {
 	total := newAccum()
 	var (
 		sumElapsed      time.Duration
-		planned         int64
+		expected        float64 // arrivals the schedule expects, random phases at their mean
 		plannedDuration time.Duration
-		unbounded       bool
 	)
 	for _, p := range t.Phases {
 		elapsed := phaseElapsed(p, meta.FinishedAt)
@@ -78,9 +77,10 @@ func Summarize(t *Tally, meta Meta) *Run {
 		total.add(p)
 		sumElapsed += elapsed
 		if p.Planned < 0 {
-			unbounded = true
+			expected += p.Rate * p.Duration.Seconds()
+		} else {
+			expected += float64(p.Planned)
 		}
-		planned += p.Planned
 		plannedDuration += p.Duration
 	}
 
@@ -91,8 +91,8 @@ func Summarize(t *Tally, meta Meta) *Run {
 		runElapsed = sumElapsed
 	}
 	r.Totals = total.stats(runElapsed)
-	if !unbounded {
-		r.Totals.RateTarget = perSecond(planned, plannedDuration)
+	if plannedDuration > 0 {
+		r.Totals.RateTarget = expected / plannedDuration.Seconds()
 	}
 	r.ColdDetection = coldDetection(total.sources)
 	return r
@@ -118,6 +118,8 @@ func summarizePhase(p *PhaseTally, elapsed time.Duration) PhaseStats {
 	}
 	if p.Planned >= 0 {
 		ps.RateTarget = perSecond(p.Planned, p.Duration)
+	} else {
+		ps.RateTarget = p.Rate // random arrivals: the mean rate
 	}
 	// Every histogram that Cold, Warm and Unknown do not already hold, in a
 	// fixed order so that the same tally always gives the same file.

@@ -238,7 +238,7 @@ func TestSummarizeSnapshot(t *testing.T) {
 	t.Parallel()
 	tally := fixtureTally()
 	tally.Phases[1].End = time.Time{} // still running
-	unbegun := NewTally([]PhasePlan{{Name: "cool-down", Duration: 5 * time.Second, Planned: -1}})
+	unbegun := NewTally([]PhasePlan{{Name: "cool-down", Duration: 5 * time.Second, Planned: -1, Rate: 4}})
 	tally.Phases = append(tally.Phases, unbegun.Phases[0])
 	meta := fixtureMeta()
 	meta.Complete = false
@@ -251,10 +251,12 @@ func TestSummarizeSnapshot(t *testing.T) {
 	if !r.Phases[1].EndedAt.IsZero() {
 		t.Errorf("running phase ended_at = %v, want zero", r.Phases[1].EndedAt)
 	}
-	if got := r.Phases[2]; got.Requests != 0 || got.RateAchieved != 0 || got.RateTarget != 0 || got.Planned != -1 {
+	// A random phase's target is its mean rate.
+	if got := r.Phases[2]; got.Requests != 0 || got.RateAchieved != 0 || got.RateTarget != 4 || got.Planned != -1 {
 		t.Errorf("unbegun phase: %+v", got.Stats)
 	}
-	if r.Totals.RateTarget != 0 {
-		t.Errorf("totals rate_target = %v with an unbounded phase, want 0", r.Totals.RateTarget)
+	// 300 planned over 30 s, plus 4/s over 5 s expected from the random phase.
+	if want := 320.0 / 35; r.Totals.RateTarget != want {
+		t.Errorf("totals rate_target = %v, want %v", r.Totals.RateTarget, want)
 	}
 }

@@ -70,7 +70,8 @@ func NewTally(phases []PhasePlan) *Tally {
 type PhasePlan struct {
 	Name     string
 	Duration time.Duration // planned duration
-	Planned  int64         // arrivals the schedule holds for the phase; -1 when unbounded
+	Planned  int64         // arrivals the schedule holds for the phase; -1 when random (poisson)
+	Rate     float64       // mean target rate, requests/second
 }
 
 // PhaseTally is the measurement of one phase.
@@ -150,6 +151,7 @@ func (p *PhaseTally) Merge(o *PhaseTally) error {
 	if p.Name != o.Name {
 		return fmt.Errorf("merge phase %q with phase %q", p.Name, o.Name)
 	}
+	p.Rate += o.Rate
 	if p.Planned >= 0 && o.Planned >= 0 {
 		p.Planned += o.Planned
 	} else {

@@ -136,7 +136,7 @@ func New(d drivers.Driver, plan *scenarios.Plan, opts ...Option) (*Engine, error
 	}
 	phases := make([]results.PhasePlan, len(plan.Phases))
 	for i, p := range plan.Phases {
-		phases[i] = results.PhasePlan{Name: p.Name, Duration: p.Duration, Planned: p.Planned}
+		phases[i] = results.PhasePlan{Name: p.Name, Duration: p.Duration, Planned: p.Planned, Rate: p.Rate}
 	}
 	rng := rand.New(rand.NewPCG(o.seed, uint64(time.Now().UnixNano())))
 	return &Engine{
