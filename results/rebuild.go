@@ -25,6 +25,10 @@ func (r *Run) Tally() (*Tally, error) {
 		}
 	}
 	t := NewTally(plans)
+	if r.Timeline != nil {
+		t.Timeline = r.Timeline.Clone()
+		t.Timeline.unpack()
+	}
 	for i := range r.Phases {
 		if err := rebuildPhase(t.Phases[i], &r.Phases[i]); err != nil {
 			return nil, fmt.Errorf("rebuild phase %q: %w", r.Phases[i].Name, err)

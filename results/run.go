@@ -43,6 +43,8 @@ type Run struct {
 	ColdDetection    ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
 	Totals           Stats         `json:"totals"`
 	Phases           []PhaseStats  `json:"phases"`
+	// Timeline is latency over the run's time, for charts.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // Elapsed is the wall-clock length of the run as recorded.

@@ -95,6 +95,10 @@ func Summarize(t *Tally, meta Meta) *Run {
 		r.Totals.RateTarget = expected / plannedDuration.Seconds()
 	}
 	r.ColdDetection = coldDetection(total.sources)
+	if t.Timeline != nil {
+		r.Timeline = t.Timeline.Clone()
+		r.Timeline.pack()
+	}
 	return r
 }
 

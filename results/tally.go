@@ -55,6 +55,8 @@ type HistKey struct {
 // here, only counts, so tallies from many agents merge exactly.
 type Tally struct {
 	Phases []*PhaseTally
+	// Timeline is nil until the run starts.
+	Timeline *Timeline
 }
 
 // NewTally returns a tally with one empty phase per name.
@@ -142,6 +144,12 @@ func (t *Tally) Merge(o *Tally) error {
 			return err
 		}
 	}
+	if o.Timeline != nil {
+		if t.Timeline == nil {
+			t.Timeline = NewTimeline(o.Timeline.Start)
+		}
+		t.Timeline.Merge(o.Timeline)
+	}
 	return nil
 }
 
@@ -182,7 +190,7 @@ func (p *PhaseTally) Merge(o *PhaseTally) error {
 
 // Clone returns a deep copy of t, for snapshots taken while recording goes on.
 func (t *Tally) Clone() *Tally {
-	c := &Tally{Phases: make([]*PhaseTally, len(t.Phases))}
+	c := &Tally{Phases: make([]*PhaseTally, len(t.Phases)), Timeline: t.Timeline.Clone()}
 	for i, p := range t.Phases {
 		cp := *p
 		cp.Hists = make(map[HistKey]*hdrhistogram.Histogram, len(p.Hists))

@@ -115,7 +115,7 @@ type Engine struct {
 
 // held is a sample waiting for the inferrer to be believed.
 type held struct {
-	phase int
+	a     arrival
 	call  drivers.Call
 	s     results.Sample
 	infer time.Duration
@@ -184,6 +184,9 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	if start.IsZero() {
 		start = time.Now()
 	}
+	e.mu.Lock()
+	e.tally.Timeline = results.NewTimeline(start)
+	e.mu.Unlock()
 	err := sleepUntil(ctx, start)
 	e.began.Store(start.UnixNano())
 	var seq uint64
@@ -325,7 +328,7 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, sent, end time.Ti
 	if s.Source == drivers.SourceNone && s.Outcome == drivers.OK && e.o.detect.Infer {
 		if !e.inf.add(infer) {
 			if len(e.pending) < maxHeld {
-				e.pending = append(e.pending, held{phase: a.phase, call: *c, s: s, infer: infer})
+				e.pending = append(e.pending, held{a: a, call: *c, s: s, infer: infer})
 				return
 			}
 		} else if len(e.pending) > 0 {
@@ -336,7 +339,7 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, sent, end time.Ti
 			s.Temp = drivers.Cold
 		}
 	}
-	e.commit(a.phase, c, s)
+	e.commit(a, c, s)
 }
 
 // temperature applies the believed signals in order of strength.
@@ -365,17 +368,18 @@ func (e *Engine) flushHeld() {
 		if e.inf.cold(h.infer) {
 			h.s.Temp = drivers.Cold
 		}
-		e.commit(h.phase, &h.call, h.s)
+		e.commit(h.a, &h.call, h.s)
 	}
 	e.pending = e.pending[:0]
 }
 
 // commit records a classified sample. Called with mu held.
-func (e *Engine) commit(phase int, c *drivers.Call, s results.Sample) {
+func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
 	if s.Temp == drivers.Cold {
 		e.colds.Add(1)
 	}
-	e.tally.Phases[phase].Record(s)
+	e.tally.Phases[a.phase].Record(s)
+	e.tally.Timeline.Add(a.due, s)
 	if e.o.observer != nil {
 		e.o.observer(c, s)
 	}
