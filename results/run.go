@@ -23,6 +23,7 @@ const Schema = "coldbench.run/v1"
 const (
 	RunFile          = "run.json"        // the Run, as JSON
 	HistogramLogFile = "histograms.hlog" // HdrHistogram interval log, one entry per phase × temperature
+	ScenarioFile     = "scenario.yaml"   // the scenario as it was run, to reproduce the run
 )
 
 // Run is the record of one run: what ran against what, when, whether it

@@ -58,6 +58,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, errs.err()
 	}
 	s.File = file
+	s.Source = data
 	s.SetDefaults()
 	return s, nil
 }

@@ -22,6 +22,9 @@ type Scenario struct {
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`
+	// Source is the YAML text it was parsed from, kept beside each run so
+	// the run can be reproduced.
+	Source []byte `yaml:"-"`
 }
 
 // Target names the driver and carries its settings. In YAML the settings sit

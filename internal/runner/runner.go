@@ -88,6 +88,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
+	if len(s.Source) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
+			return nil, fmt.Errorf("run directory: %w", err)
+		}
+	}
 	meta := results.Meta{
 		Scenario:     s.Name,
 		ScenarioFile: s.File,
