@@ -57,6 +57,7 @@ func rebuildPhase(p *PhaseTally, ps *PhaseStats) error {
 	p.Temps[drivers.Cold] = ps.SentByTemp.Cold
 	p.Temps[drivers.Warm] = ps.SentByTemp.Warm
 	p.Temps[drivers.Unknown] = ps.SentByTemp.Unknown
+	p.Net = ps.Network
 
 	put := func(k HistKey, enc string) error {
 		if enc == "" {

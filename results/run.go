@@ -101,6 +101,9 @@ type Stats struct {
 	// Service is the service time (from the actual send time) of all
 	// successful requests.
 	Service Percentiles `json:"service"`
+
+	// Network is the network phases of the requests sent.
+	Network NetStats `json:"network"`
 }
 
 // ErrorCount is the number of failed requests, all classes together.

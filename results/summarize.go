@@ -178,6 +178,7 @@ type accum struct {
 	sources       [drivers.NumSources]int64
 	ok            [3]*hdrhistogram.Histogram // successful latency by temperature
 	service       *hdrhistogram.Histogram    // successful service time, all temperatures
+	net           NetStats
 }
 
 func newAccum() *accum {
@@ -189,6 +190,7 @@ func newAccum() *accum {
 }
 
 func (a *accum) add(p *PhaseTally) {
+	a.net.Merge(p.Net)
 	a.sent += p.Sent
 	a.dropped += p.Dropped
 	for i, n := range p.Outcomes {
@@ -219,6 +221,7 @@ func (a *accum) stats(elapsed time.Duration) Stats {
 		Cold:      summarizeHist(a.ok[drivers.Cold]),
 		Warm:      summarizeHist(a.ok[drivers.Warm]),
 		Service:   summarizeHist(a.service),
+		Network:   a.net,
 	}
 	var failed int64
 	for o, n := range a.outcomes {

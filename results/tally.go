@@ -85,6 +85,7 @@ type PhaseTally struct {
 	Outcomes    [drivers.NumOutcomes]int64
 	ColdSources [drivers.NumSources]int64 // what decided each sent request's temperature
 	Temps       [3]int64                  // sent requests by temperature, any outcome
+	Net         NetStats                  // network phases, for HTTP-based drivers
 	Hists       map[HistKey]*hdrhistogram.Histogram
 }
 
@@ -95,6 +96,7 @@ type Sample struct {
 	Outcome drivers.Outcome
 	Latency time.Duration // from the intended send time
 	Service time.Duration // from the actual send time
+	Net     drivers.NetTimings
 }
 
 // Record adds one finished request. It is not safe for concurrent use; the
@@ -104,6 +106,7 @@ func (p *PhaseTally) Record(s Sample) {
 	p.Outcomes[s.Outcome]++
 	p.ColdSources[s.Source]++
 	p.Temps[s.Temp]++
+	p.Net.Add(s.Net)
 	p.hist(HistKey{s.Temp, s.Outcome, Latency}).RecordValue(micros(s.Latency))
 	p.hist(HistKey{s.Temp, s.Outcome, Service}).RecordValue(micros(s.Service))
 }
@@ -182,6 +185,7 @@ func (p *PhaseTally) Merge(o *PhaseTally) error {
 	for i := range p.Temps {
 		p.Temps[i] += o.Temps[i]
 	}
+	p.Net.Merge(o.Net)
 	for k, h := range o.Hists {
 		p.hist(k).Merge(h)
 	}

@@ -309,6 +309,7 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, sent, end time.Ti
 		Outcome: drivers.Classify(c, err),
 		Latency: end.Sub(a.due),
 		Service: end.Sub(sent),
+		Net:     c.Net,
 	}
 	e.done.Add(1)
 	if s.Outcome != drivers.OK {
