@@ -271,8 +271,9 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		body = bytes.NewReader(d.static)
 	}
 
-	var t tracer
-	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	t := getTracer()
+	defer t.put()
+	ctx = httptrace.WithClientTrace(ctx, t.ct)
 	req, err := http.NewRequestWithContext(ctx, d.cfg.Method, d.url, body)
 	if err != nil {
 		return err
