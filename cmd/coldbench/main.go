@@ -17,6 +17,7 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 
 	// Drivers register themselves.
+	_ "github.com/coldbench/coldbench/drivers/grpc"
 	_ "github.com/coldbench/coldbench/drivers/http"
 	_ "github.com/coldbench/coldbench/drivers/sim"
 )
