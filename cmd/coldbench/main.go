@@ -19,6 +19,7 @@ import (
 	// Drivers register themselves.
 	_ "github.com/coldbench/coldbench/drivers/grpc"
 	_ "github.com/coldbench/coldbench/drivers/http"
+	_ "github.com/coldbench/coldbench/drivers/lambda"
 	_ "github.com/coldbench/coldbench/drivers/sim"
 )
 

@@ -62,6 +62,9 @@ type Config struct {
 	ColdHeaders     []string `yaml:"cold_headers"`    // a truthy value ("true", "1", "yes", "cold") marks a cold start
 	InstanceHeader  string   `yaml:"instance_header"` // header carrying an instance id
 	RequestIDHeader string   `yaml:"request_id_header"`
+	// SigV4, when present, signs every request with AWS Signature
+	// Version 4 (IAM-authenticated Lambda function URLs).
+	SigV4 *SigV4Config `yaml:"sigv4"`
 
 	// Platform is set by drivers built on this one (the sim driver) to read
 	// a platform's own signal before the generic headers.
@@ -139,6 +142,9 @@ func (c *Config) Validate() error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, &drivers.FieldError{Field: "tls.cert_file", Msg: "cert_file and key_file go together"})
 	}
+	if err := c.SigV4.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, f := range []struct{ field, path string }{{"tls.ca_file", c.TLS.CAFile}, {"tls.cert_file", c.TLS.CertFile}, {"tls.key_file", c.TLS.KeyFile}} {
 		if f.path == "" {
 			continue
@@ -159,6 +165,7 @@ type Driver struct {
 	static []byte
 	bufs   sync.Pool
 	cold   []string
+	sig    *signer // nil unless the config has a sigv4: block
 }
 
 var _ drivers.Driver = (*Driver)(nil)
@@ -186,6 +193,11 @@ func New(cfg *Config) (*Driver, error) {
 		d.body = t
 	} else {
 		d.static = []byte(cfg.Body)
+	}
+	if cfg.SigV4 != nil {
+		if d.sig, err = newSigner(cfg); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -283,6 +295,16 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	}
 	if d.cfg.RequestIDHeader != "" && c.ID != "" {
 		req.Header.Set(d.cfg.RequestIDHeader, c.ID)
+	}
+	if d.sig != nil {
+		// Signed last: the signature covers every header set above.
+		payload := d.static
+		if buf != nil {
+			payload = buf.Bytes()
+		}
+		if err := d.sig.sign(req, payload, buf == nil); err != nil {
+			return err
+		}
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {

@@ -166,9 +166,10 @@ func TestExactCount(t *testing.T) {
 			t.Errorf("phase %s: sent %d, ok %d, want %d", p.Name, p.Sent, p.Outcomes[drivers.OK], want)
 		}
 		// Network phases: every request had a first byte; the first phase
-		// opened connections, far fewer than requests (keep-alive), and
-		// the second reused them.
-		if p.Net.FirstByte.Count != want || (i == 0) != (p.Net.NewConns > 0) || p.Net.NewConns >= want/2 || p.Net.Connect.Count != p.Net.NewConns {
+		// opened connections, far fewer than requests (keep-alive). A
+		// request may start a dial and then be served on a connection
+		// freed meanwhile, so dials are at least the new connections.
+		if p.Net.FirstByte.Count != want || (i == 0 && p.Net.NewConns == 0) || p.Net.NewConns >= want/2 || p.Net.Connect.Count < p.Net.NewConns {
 			t.Errorf("phase %s network: %+v", p.Name, p.Net)
 		}
 		if p.End.Sub(p.Start) != p.Duration {

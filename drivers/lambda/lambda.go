@@ -1,0 +1,424 @@
+// Package lambda is the driver for AWS Lambda functions, through the
+// Lambda Invoke API with the AWS SDK for Go v2 and its standard credential
+// chain. Every invocation asks for the log tail (LogType: Tail) and reads
+// the platform's REPORT line from it, in the text or the JSON log format:
+// Init Duration (or SnapStart's Restore Duration) marks a cold start, and
+// the billed duration and memory feed the cost model.
+//
+// The driver implements Configurer (memory on $LATEST, a published
+// version, a "coldbench" alias pointed at it and provisioned concurrency
+// on that alias), ColdForcer (an environment-variable change, the way
+// published cold-start benchmarks force new instances), Describer and
+// drivers.Restorer, which puts back what Configure and ForceCold changed.
+//
+// Function URLs are plain HTTPS: use the http driver, with its sigv4:
+// block for IAM-authenticated URLs.
+package lambda
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/template"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/coldbench/coldbench/drivers"
+)
+
+func init() {
+	drivers.Register("lambda", drivers.Factory{
+		Config: func() any { return DefaultConfig() },
+		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("lambda driver: config is %T, want *lambda.Config", cfg)
+			}
+			return Open(ctx, c)
+		},
+	})
+}
+
+// AliasName is the alias that Configure creates or moves, and that
+// invocations go to once Configure has run.
+const AliasName = "coldbench"
+
+// Config is the lambda driver's settings under a scenario's target block.
+type Config struct {
+	// Function is the function's name, partial ARN (123456789012:function:NAME)
+	// or ARN, optionally with a :QUALIFIER suffix.
+	Function string `yaml:"function"`
+	// Qualifier is a version or alias to invoke; empty invokes $LATEST.
+	Qualifier string `yaml:"qualifier"`
+	// Region defaults to the ARN's region, then to the SDK's chain
+	// (AWS_REGION, the profile's region).
+	Region string `yaml:"region"`
+	// Endpoint replaces the Lambda endpoint, for emulators and tests.
+	Endpoint string `yaml:"endpoint"`
+	// Payload is the JSON event, a text/template executed per request with
+	// .Seq, .ID and .Phase.
+	Payload string `yaml:"payload"`
+	// Timeout bounds one invocation.
+	Timeout time.Duration `yaml:"timeout"`
+	// Profile selects a shared-config profile instead of the default one.
+	Profile string `yaml:"profile"`
+	// ReadyTimeout bounds each wait for the platform: an update to finish,
+	// a version to become active, provisioned concurrency to be READY.
+	ReadyTimeout time.Duration `yaml:"ready_timeout"`
+
+	// Credentials, when set, replace the SDK's default credential chain
+	// (for tests and programs that embed coldbench).
+	Credentials aws.CredentialsProvider `yaml:"-"`
+}
+
+// DefaultConfig returns a Config with its defaults set.
+func DefaultConfig() *Config {
+	return &Config{Payload: "{}", Timeout: 30 * time.Second, ReadyTimeout: 15 * time.Minute}
+}
+
+// functionName is what Lambda accepts as a function name.
+var functionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+// target is a parsed Function setting.
+type target struct {
+	id        string // what API calls name: the name, partial ARN or ARN, unqualified
+	name      string // the bare name, for messages
+	region    string // from an ARN
+	qualifier string // from a :QUALIFIER suffix
+}
+
+// parseFunction splits a function name, partial ARN or ARN.
+func parseFunction(s string) (target, error) {
+	p := strings.Split(s, ":")
+	var t target
+	switch {
+	case p[0] == "arn":
+		if len(p) < 7 || len(p) > 8 || p[2] != "lambda" || p[5] != "function" {
+			return t, fmt.Errorf("%q is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)", s)
+		}
+		t = target{id: strings.Join(p[:7], ":"), name: p[6], region: p[3]}
+		if len(p) == 8 {
+			t.qualifier = p[7]
+		}
+	case len(p) >= 3 && p[1] == "function":
+		if len(p) > 4 {
+			return t, fmt.Errorf("%q is not a partial function ARN (ACCOUNT:function:NAME)", s)
+		}
+		t = target{id: strings.Join(p[:3], ":"), name: p[2]}
+		if len(p) == 4 {
+			t.qualifier = p[3]
+		}
+	case len(p) <= 2:
+		t = target{id: p[0], name: p[0]}
+		if len(p) == 2 {
+			t.qualifier = p[1]
+		}
+	default:
+		return t, fmt.Errorf("%q is not a function name or ARN", s)
+	}
+	if !functionName.MatchString(t.name) {
+		return t, fmt.Errorf("function name %q: want 1 to 64 letters, digits, - or _", t.name)
+	}
+	return t, nil
+}
+
+// Validate reports every bad setting as a *drivers.FieldError.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, msg string) { errs = append(errs, &drivers.FieldError{Field: field, Msg: msg}) }
+	if c.Function == "" {
+		bad("function", "is required")
+	} else if t, err := parseFunction(c.Function); err != nil {
+		bad("function", err.Error())
+	} else {
+		if t.qualifier != "" && c.Qualifier != "" && t.qualifier != c.Qualifier {
+			bad("qualifier", fmt.Sprintf("%q conflicts with the function's :%s suffix", c.Qualifier, t.qualifier))
+		}
+		if t.region != "" && c.Region != "" && t.region != c.Region {
+			bad("region", fmt.Sprintf("%q conflicts with the function ARN's region %s", c.Region, t.region))
+		}
+	}
+	if c.Endpoint != "" {
+		if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("endpoint", fmt.Sprintf("%q: want an http:// or https:// URL", c.Endpoint))
+		}
+	}
+	if err := checkPayload(c.Payload); err != nil {
+		bad("payload", err.Error())
+	}
+	if c.Timeout <= 0 {
+		bad("timeout", "must be positive")
+	}
+	if c.ReadyTimeout <= 0 {
+		bad("ready_timeout", "must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// checkPayload parses the template and checks that it makes JSON.
+func checkPayload(p string) error {
+	t, err := template.New("payload").Parse(p)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, &drivers.Call{Seq: 1, ID: "validate", Phase: "validate"}); err != nil {
+		return err
+	}
+	if b.Len() > 0 && !json.Valid(b.Bytes()) {
+		return fmt.Errorf("is not JSON: %.60q", b.String())
+	}
+	return nil
+}
+
+// String describes the target for reports.
+func (c *Config) String() string {
+	s := c.Function
+	if c.Qualifier != "" {
+		s += ":" + c.Qualifier
+	}
+	if c.Region != "" {
+		s += " in " + c.Region
+	}
+	return s
+}
+
+// Driver invokes one Lambda function. It is safe for concurrent use; the
+// control-plane methods (Configure, ForceCold, Describe, Restore) are
+// serialized among themselves.
+type Driver struct {
+	cfg       Config
+	fn        target
+	transport *http.Transport // nil when the SDK's client was not its own
+	invoker   *lambda.Client  // Invoke, without retries: a throttle is data
+	api       *lambda.Client  // the control plane, with the SDK's retries
+	payload   *template.Template
+	static    []byte
+	qual      atomic.Pointer[string] // the qualifier invocations go to; "" is $LATEST
+
+	mu   sync.Mutex // serializes the control plane
+	orig *original  // what the first change found, for Restore
+}
+
+var (
+	_ drivers.Driver     = (*Driver)(nil)
+	_ drivers.Configurer = (*Driver)(nil)
+	_ drivers.ColdForcer = (*Driver)(nil)
+	_ drivers.Describer  = (*Driver)(nil)
+	_ drivers.Restorer   = (*Driver)(nil)
+)
+
+// Open loads the AWS configuration (region, credentials) and checks that
+// the function can be found, so that a wrong name, region or credentials
+// fail here in one line rather than as a run of errors. An identity that
+// may invoke but not read the configuration passes.
+func Open(ctx context.Context, c *Config) (*Driver, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	fn, _ := parseFunction(c.Function)
+	d := &Driver{cfg: *c, fn: fn}
+	qual := c.Qualifier
+	if qual == "" {
+		qual = fn.qualifier
+	}
+	d.qual.Store(&qual)
+
+	var opts []func(*config.LoadOptions) error
+	region := c.Region
+	if region == "" {
+		region = fn.region
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("lambda %s: load AWS configuration: %w", fn.name, err)
+	}
+	if awsCfg.Region == "" {
+		return nil, fmt.Errorf("lambda %s: no region: set region: in the target, AWS_REGION, or a region in the profile", fn.name)
+	}
+	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		// The SDK's transport (with AWS_CA_BUNDLE applied, if set), sized
+		// for a load generator: an idle connection per request in flight,
+		// not the default ten. Keeping it lets Close close them.
+		d.transport = bc.GetTransport()
+		d.transport.MaxIdleConns = 0
+		d.transport.MaxIdleConnsPerHost = 10000
+		awsCfg.HTTPClient = &http.Client{Transport: d.transport, Timeout: bc.GetTimeout(), CheckRedirect: noRedirect}
+	}
+	client := func(retry bool) *lambda.Client {
+		return lambda.NewFromConfig(awsCfg, func(o *lambda.Options) {
+			if c.Endpoint != "" {
+				o.BaseEndpoint = aws.String(c.Endpoint)
+			}
+			if !retry {
+				o.Retryer = aws.NopRetryer{}
+			}
+		})
+	}
+	d.invoker, d.api = client(false), client(true)
+
+	t := template.Must(template.New("payload").Parse(c.Payload))
+	if strings.Contains(c.Payload, "{{") {
+		d.payload = t
+	} else {
+		d.static = []byte(c.Payload)
+	}
+
+	_, err = d.api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &d.fn.id, Qualifier: optional(qual)})
+	if err != nil && !isCode(err, codeAccessDenied...) {
+		return nil, d.apiError("GetFunctionConfiguration", err)
+	}
+	return d, nil
+}
+
+// noRedirect keeps a redirect as the answer, as the SDK's own client does.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Invoke implements drivers.Driver: one synchronous invocation with the
+// log tail, read for the REPORT line. A throttle or any other error
+// response from the Lambda API is data in c; only a call that got no
+// response returns an error.
+func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
+	payload := d.static
+	if d.payload != nil {
+		var b bytes.Buffer
+		if err := d.payload.Execute(&b, c); err != nil {
+			return fmt.Errorf("payload template: %w", err)
+		}
+		payload = b.Bytes()
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	var t tracer
+	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	out, err := d.invoker.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   &d.fn.id,
+		Qualifier:      optional(*d.qual.Load()),
+		InvocationType: types.InvocationTypeRequestResponse,
+		LogType:        types.LogTypeTail,
+		Payload:        payload,
+	})
+	t.finish(c)
+	if err != nil {
+		return invokeError(c, err)
+	}
+	c.Status = int(out.StatusCode)
+	c.FunctionError = out.FunctionError != nil
+	c.BytesIn = int64(len(out.Payload))
+	if out.LogResult != nil {
+		if r, ok := ParseLogResult(*out.LogResult); ok {
+			r.Fill(c)
+		}
+	}
+	return nil
+}
+
+// invokeError turns an error response into data in c: a throttle
+// (TooManyRequestsException, 429) sets Throttled, any other error response
+// its status. Errors without a response (timeouts, refused connections,
+// missing credentials) are returned.
+func invokeError(c *drivers.Call, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var tooMany *types.TooManyRequestsException
+	var re *awshttp.ResponseError
+	switch {
+	case errors.As(err, &tooMany):
+		c.Status, c.Throttled = http.StatusTooManyRequests, true
+	case errors.As(err, &re) && re.HTTPStatusCode() >= 300:
+		c.Status = re.HTTPStatusCode()
+		c.Throttled = c.Status == http.StatusTooManyRequests
+	default:
+		return err
+	}
+	return nil
+}
+
+// Close implements drivers.Driver: it closes idle connections. It does not
+// restore anything: call Restore for that.
+func (d *Driver) Close() error {
+	if d.transport != nil {
+		d.transport.CloseIdleConnections()
+	}
+	return nil
+}
+
+// optional is nil for an empty string, for optional API fields.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// tracer records the network phases of one Invoke request, as the http
+// driver does, so that a cold connection to the Lambda API is not taken
+// for a cold start. Callbacks run on transport goroutines, so fields are
+// locked.
+type tracer struct {
+	mu                                   sync.Mutex
+	dnsStart, connStart, tlsStart, wrote time.Time
+	dns, conn, tls, firstByte            time.Duration
+	newConn                              bool
+}
+
+func (t *tracer) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart: func(httptrace.DNSStartInfo) { t.locked(func() { t.dnsStart = time.Now() }) },
+		DNSDone:  func(httptrace.DNSDoneInfo) { t.locked(func() { t.dns = time.Since(t.dnsStart) }) },
+		ConnectStart: func(string, string) {
+			t.locked(func() {
+				if t.connStart.IsZero() {
+					t.connStart = time.Now()
+				}
+			})
+		},
+		ConnectDone:       func(string, string, error) { t.locked(func() { t.conn = time.Since(t.connStart) }) },
+		TLSHandshakeStart: func() { t.locked(func() { t.tlsStart = time.Now() }) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { t.locked(func() { t.tls = time.Since(t.tlsStart) }) },
+		GotConn:           func(i httptrace.GotConnInfo) { t.locked(func() { t.newConn = !i.Reused }) },
+		// The SDK signs the request before it is written, so "sent" is
+		// when the transport finished writing it, after signing.
+		WroteRequest:         func(httptrace.WroteRequestInfo) { t.locked(func() { t.wrote = time.Now() }) },
+		GotFirstResponseByte: func() { t.locked(func() { t.firstByte = time.Since(t.wrote) }) },
+	}
+}
+
+func (t *tracer) locked(f func()) {
+	t.mu.Lock()
+	f()
+	t.mu.Unlock()
+}
+
+// finish copies what was recorded into c.
+func (t *tracer) finish(c *drivers.Call) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c.Sent = t.wrote
+	c.Net = drivers.NetTimings{DNS: t.dns, Connect: t.conn, TLS: t.tls, FirstByte: t.firstByte, NewConn: t.newConn}
+}
