@@ -17,9 +17,12 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 
 	// Drivers register themselves.
+	_ "github.com/coldbench/coldbench/drivers/cloudrun"
 	_ "github.com/coldbench/coldbench/drivers/grpc"
 	_ "github.com/coldbench/coldbench/drivers/http"
+	_ "github.com/coldbench/coldbench/drivers/knative"
 	_ "github.com/coldbench/coldbench/drivers/lambda"
+	_ "github.com/coldbench/coldbench/drivers/openfaas"
 	_ "github.com/coldbench/coldbench/drivers/sim"
 )
 
