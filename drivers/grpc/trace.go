@@ -179,10 +179,16 @@ func (h statsHandler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	}
 }
 
-// firstByte records the time from the request written to now, once.
+// firstByte records the time from the request written to now, once. On
+// loopback the answer can be read before the write's OutPayload event is
+// delivered; then the headers' send time stands in for the write.
 func (t *trace) firstByte(now time.Time) {
-	if t.first == 0 && !t.wrote.IsZero() {
-		t.first = now.Sub(t.wrote)
+	from := t.wrote
+	if from.IsZero() {
+		from = t.sent
+	}
+	if t.first == 0 && !from.IsZero() {
+		t.first = max(now.Sub(from), time.Nanosecond)
 	}
 }
 
