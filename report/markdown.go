@@ -4,138 +4,125 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/coldbench/coldbench/results"
 )
 
 // Markdown writes r as a GitHub Markdown report (report.md, and the summary
-// a CI job shows): a title, a summary line, the phase table, cold vs warm
-// latencies per phase, errors by class and how cold starts were detected.
+// a CI job shows): the same content as RunPage's report.html without the
+// chart images inline or the raw JSON: a title, the summary of the run
+// (phase table, cold vs warm per phase, errors by class, how cold starts
+// were detected), links to the chart files WriteFiles writes beside it,
+// and the environment. It draws no chart.
 func Markdown(w io.Writer, r *results.Run) error {
+	p := Page{Title: runTitle(r), Run: r, Env: RunEnv(r)}
+	for _, s := range runChartSpecs(r) {
+		p.Charts = append(p.Charts, Chart{Name: s.name, Title: s.title})
+	}
+	return WriteMarkdown(w, p)
+}
+
+// WriteMarkdown writes p as GitHub Markdown (report.md): the title, the
+// INCOMPLETE banner of an unfinished run, the lead sections, the run's
+// summary, the further sections, the charts as images linked beside the
+// file (NAME.png), the scenario and the environment. The raw JSON is left
+// out: run.json is beside it.
+func WriteMarkdown(w io.Writer, p Page) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "# coldbench run: %s\n\n", mdText(r.Scenario))
-	if s := statusLine(r); s != "" {
-		fmt.Fprintf(bw, "> **%s**\n\n", mdText(s))
-	}
-	done := "complete"
-	if !r.Complete {
-		done = "**incomplete**"
-	}
-	scenario := mdCode(r.Scenario)
-	if r.ScenarioFile != "" && r.ScenarioFile != r.Scenario {
-		scenario += " (" + mdCode(r.ScenarioFile) + ")"
-	}
-	fmt.Fprintf(bw, "Scenario %s against %s (driver %s), started %s, ran %s: %s.\n\n",
-		scenario, mdCode(r.Target), mdCode(r.Driver), stamp(r.StartedAt), r.Elapsed(), done)
-
-	mdTable(bw,
-		[]string{"Phase", "Requests", "Target rate", "Achieved rate", "Errors", "Dropped", "Cold", "Cold p50", "Cold p99", "Warm p50", "Warm p99"},
-		"lrrrrrrrrrr", func(add func(...string)) {
-			for _, row := range tableRows(r) {
-				name := mdText(row.name)
-				if row.s == &r.Totals {
-					name = "**TOTAL**"
-				}
-				add(name, row.requests, row.target, row.achieved, row.errors, row.dropped,
-					row.cold, row.coldP50, row.coldP99, row.warmP50, row.warmP99)
+	fmt.Fprintf(bw, "# %s\n", mdText(p.Title))
+	var s *summary
+	if p.Run != nil {
+		s = newSummary(p.Run)
+		for _, b := range []string{s.Status, s.Degraded} {
+			if b != "" {
+				fmt.Fprintf(bw, "\n> **%s**\n", mdText(b))
 			}
-		})
-	fmt.Fprint(bw, "\nLatencies in milliseconds of successful requests, measured from the intended send time; rates in requests per second.\n")
-
-	fmt.Fprint(bw, "\n## Cold vs warm\n")
-	for i := range r.Phases {
-		writeTemps(bw, "Phase "+mdText(r.Phases[i].Name), &r.Phases[i].Stats)
+		}
 	}
-	if len(r.Phases) > 1 {
-		writeTemps(bw, "All phases", &r.Totals)
+	for _, sec := range p.Lead {
+		writeSection(bw, sec)
 	}
-
-	fmt.Fprint(bw, "\n## Errors\n\n")
-	writeErrors(bw, r)
-
-	fmt.Fprint(bw, "\n## Cold-start detection\n\n")
-	writeDetection(bw, r)
-
-	fmt.Fprintf(bw, "\n---\ncoldbench %s · schema %s · host %s (%d cores)\n",
-		mdText(orDash(r.ColdbenchVersion)), r.Schema, mdText(orDash(r.Host.Hostname)), r.Host.Cores)
+	if s != nil {
+		writeSummary(bw, s)
+	}
+	for _, sec := range p.Sections {
+		writeSection(bw, sec)
+	}
+	if len(p.Charts) > 0 {
+		fmt.Fprint(bw, "\n## Charts\n")
+		for _, c := range p.Charts {
+			fmt.Fprintf(bw, "\n![%s](%s.png)\n", mdText(c.Title), c.Name)
+		}
+	}
+	if p.Scenario != "" {
+		fence := "```"
+		for strings.Contains(p.Scenario, fence) {
+			fence += "`"
+		}
+		fmt.Fprintf(bw, "\n## Scenario\n\n%syaml\n%s\n%s\n", fence, strings.TrimRight(p.Scenario, "\n"), fence)
+	}
+	if len(p.Env) > 0 {
+		t := Table{Header: []string{"Name", "Value"}, Align: "ll"}
+		for _, kv := range p.Env {
+			t.Rows = append(t.Rows, []string{kv[0], kv[1]})
+		}
+		fmt.Fprintf(bw, "\n## Environment\n\n%s", t.Markdown())
+	}
 	return bw.Flush()
 }
 
-// writeTemps writes one cold vs warm section.
-func writeTemps(w io.Writer, title string, s *results.Stats) {
-	fmt.Fprintf(w, "\n### %s\n\n", title)
-	known := s.Cold.Count + s.Warm.Count
-	if known > 0 {
-		fmt.Fprintf(w, "Cold-start rate %s (%d cold of %d).\n\n", percent(s.ColdRate), s.Cold.Count, known)
-	}
-	mdTable(w, []string{"", "Requests", "p50", "p90", "p99", "p99.9", "Max"}, "lrrrrrr", func(add func(...string)) {
-		for _, t := range temps(s) {
-			p := t.p
-			add(t.name, strconv.FormatInt(p.Count, 10), msCell(p.P50Ms, p.Count), msCell(p.P90Ms, p.Count),
-				msCell(p.P99Ms, p.Count), msCell(p.P999Ms, p.Count), msCell(p.MaxMs, p.Count))
-		}
-	})
+func writeSection(w io.Writer, s Section) {
+	fmt.Fprintf(w, "\n## %s\n\n%s\n", mdText(s.Title), strings.TrimRight(s.Markdown, "\n"))
 }
 
-func writeErrors(w io.Writer, r *results.Run) {
-	if r.Totals.ErrorCount() == 0 {
+// writeSummary writes the summary of a run: what ran and how it ended, the
+// phase table, then cold vs warm, errors and detection.
+func writeSummary(w io.Writer, s *summary) {
+	done := "complete"
+	if !s.Complete {
+		done = "**incomplete**"
+	}
+	scenario := mdCode(s.Scenario)
+	if s.ScenarioFile != "" {
+		scenario += " (" + mdCode(s.ScenarioFile) + ")"
+	}
+	fmt.Fprint(w, "\n## Summary\n\n")
+	fmt.Fprintf(w, "Scenario %s against %s (driver %s), started %s, ran %s: %s.\n\n",
+		scenario, mdCode(s.Target), mdCode(s.Driver), s.Started, s.Elapsed, done)
+	fmt.Fprint(w, s.Phases.Markdown())
+	fmt.Fprintf(w, "\n%s\n", latencyNote)
+
+	fmt.Fprint(w, "\n## Cold vs warm\n")
+	for _, t := range s.Temps {
+		fmt.Fprintf(w, "\n### %s\n\n", mdText(t.Title))
+		if t.Rate != "" {
+			fmt.Fprintf(w, "%s\n\n", t.Rate)
+		}
+		fmt.Fprint(w, t.Table.Markdown())
+	}
+
+	fmt.Fprint(w, "\n## Errors\n\n")
+	if s.Errors == nil {
 		fmt.Fprint(w, "No errors.\n")
-		return
+	} else {
+		fmt.Fprint(w, s.Errors.Markdown())
 	}
-	mdTable(w, []string{"Phase", "Class", "Count", "Share of sent"}, "llrr", func(add func(...string)) {
-		for i := range r.Phases {
-			s := &r.Phases[i].Stats
-			classes := make([]string, 0, len(s.Errors))
-			for c := range s.Errors {
-				classes = append(classes, c)
-			}
-			sort.Strings(classes)
-			for _, c := range classes {
-				share := "-"
-				if s.Sent > 0 {
-					share = percent(float64(s.Errors[c]) / float64(s.Sent))
-				}
-				add(mdText(r.Phases[i].Name), mdCode(c), strconv.FormatInt(s.Errors[c], 10), share)
-			}
-		}
-	})
-}
 
-func writeDetection(w io.Writer, r *results.Run) {
-	src := coldSources(r.ColdDetection)
-	if len(src) == 0 {
+	fmt.Fprint(w, "\n## Cold-start detection\n\n")
+	if s.Detection == nil {
 		fmt.Fprint(w, "No requests were sent.\n")
-		return
+	} else {
+		fmt.Fprint(w, s.Detection.Markdown())
 	}
-	mdTable(w, []string{"Source", "Requests"}, "lr", func(add func(...string)) {
-		for _, c := range src {
-			add(c.name, strconv.FormatInt(c.n, 10))
-		}
-	})
-	if n := inferredNote(r.ColdDetection); n != "" {
-		fmt.Fprintf(w, "\n> **Inferred from latency gaps:** %s.\n", n)
+	if s.Inferred != "" {
+		fmt.Fprintf(w, "\n> **Inferred from latency gaps:** %s.\n", s.Inferred)
 	}
 }
 
-// mdTable writes a GitHub Markdown table. align has one letter per column:
-// 'l' aligns it left (text), any other letter right (numbers). rows calls
-// add once per row.
-func mdTable(w io.Writer, header []string, align string, rows func(add func(...string))) {
-	fmt.Fprintf(w, "| %s |\n", strings.Join(header, " | "))
-	seps := make([]string, len(header))
-	for i := range seps {
-		seps[i] = "--:"
-		if i < len(align) && align[i] == 'l' {
-			seps[i] = ":--"
-		}
-	}
-	fmt.Fprintf(w, "|%s|\n", strings.Join(seps, "|"))
-	rows(func(cells ...string) {
-		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
-	})
+// runTitle is the title of a plain run's reports.
+func runTitle(r *results.Run) string {
+	return "coldbench run: " + r.Scenario
 }
 
 // mdText escapes what would break a table cell or start Markdown markup.

@@ -1,6 +1,9 @@
 // Package report renders a stored run record (results.Run) for people and
-// tools: a terminal table, Markdown, JSON, CSV and HdrHistogram percentile
-// distributions, and writes the rendered files into the run directory.
+// tools: a terminal table, Markdown, a self-contained HTML page with charts,
+// JSON, CSV and HdrHistogram percentile distributions, and writes the
+// rendered files into the run directory. Other reports (a tuning run's)
+// build a Page, draw their own charts with LineChart, and write it with
+// WritePage.
 //
 // Rendering only reads the record; every number shown comes from it, and
 // distributions come from its stored histograms, never from averaging
@@ -9,11 +12,10 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -31,15 +33,16 @@ var renderers = map[string]func(io.Writer, *results.Run) error{
 	"json":     JSON,
 	"md":       Markdown,
 	"markdown": Markdown,
+	"html":     HTML,
 	"hgrm":     HGRM,
 	"csv":      CSV,
 }
 
 // Formats lists the format names Render accepts.
-var Formats = []string{"csv", "hgrm", "json", "markdown", "md", "text"}
+var Formats = []string{"csv", "hgrm", "json", "markdown", "md", "text", "html"}
 
 // Render writes r to w in the named format: text, json, md (or markdown),
-// hgrm or csv.
+// html (report.html with the charts inline), hgrm or csv.
 func Render(w io.Writer, r *results.Run, format string) error {
 	fn, ok := renderers[strings.ToLower(format)]
 	if !ok {
@@ -48,14 +51,22 @@ func Render(w io.Writer, r *results.Run, format string) error {
 	return fn(w, r)
 }
 
-// WriteFiles writes the rendered reports into the run directory dir:
-// report.md. Each file is replaced atomically.
+// WriteFiles writes the rendered reports of a plain run into its run
+// directory dir (RunPage, WritePage): every chart as NAME.png and
+// NAME.svg, report.md and report.html. Each file is replaced atomically.
+// When the charts cannot be drawn the reports are still written, without
+// them, and the error says why.
 func WriteFiles(dir string, r *results.Run) error {
-	var buf bytes.Buffer
-	if err := Markdown(&buf, r); err != nil {
-		return fmt.Errorf("render %s: %w", MarkdownFile, err)
+	charts, cerr := RunCharts(r)
+	if cerr != nil {
+		charts = nil
+		cerr = fmt.Errorf("report: %w", cerr)
 	}
-	return results.WriteFileAtomic(filepath.Join(dir, MarkdownFile), buf.Bytes())
+	p, err := runPage(dir, r, charts)
+	if err != nil {
+		return errors.Join(cerr, fmt.Errorf("report: %w", err))
+	}
+	return errors.Join(cerr, WritePage(dir, p))
 }
 
 // JSON writes r as indented JSON: the content of run.json.

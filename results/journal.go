@@ -88,6 +88,9 @@ func (j *Journal) Finish(t *Tally, meta Meta) error {
 	if meta.Host != (Host{}) {
 		m.Host = meta.Host
 	}
+	if !meta.Fleet.empty() {
+		m.Fleet = meta.Fleet
+	}
 	m.FinishedAt = meta.FinishedAt
 	if m.FinishedAt.IsZero() {
 		m.FinishedAt = j.now()

@@ -44,6 +44,8 @@ type Run struct {
 	ColdDetection    ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
 	Totals           Stats         `json:"totals"`
 	Phases           []PhaseStats  `json:"phases"`
+	// Fleet is the per-agent breakdown and whether the run was degraded.
+	Fleet
 	// Timeline is latency over the run's time, for charts.
 	Timeline *Timeline `json:"timeline,omitempty"`
 }

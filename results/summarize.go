@@ -29,6 +29,8 @@ type Meta struct {
 	Interrupted string // why the run stopped early ("signal: interrupt"), or empty
 	// Host defaults to LocalHost() when zero.
 	Host Host
+	// Fleet is the per-agent breakdown and whether the run was degraded.
+	Fleet Fleet
 }
 
 // LocalHost describes the machine this process runs on.
@@ -62,6 +64,7 @@ func Summarize(t *Tally, meta Meta) *Run {
 		Complete:         meta.Complete,
 		Interrupted:      meta.Interrupted,
 		Host:             host,
+		Fleet:            meta.Fleet,
 		Phases:           make([]PhaseStats, 0, len(t.Phases)),
 	}
 

@@ -365,10 +365,11 @@ func TestBuiltins(t *testing.T) {
 			t.Errorf("built-in %s has no description", b.Name)
 		}
 	}
-	if strings.Join(names, ",") != "demo,smoke" {
+	if strings.Join(names, ",") != "demo,smoke,tune-demo" {
 		t.Fatalf("Builtins() = %v", names)
 	}
-	budget := map[string][2]time.Duration{"smoke": {5 * time.Second, 13 * time.Second}, "demo": {40 * time.Second, 60 * time.Second}}
+	budget := map[string][2]time.Duration{"smoke": {5 * time.Second, 13 * time.Second}, "demo": {40 * time.Second, 60 * time.Second},
+		"tune-demo": {2 * time.Second, 5 * time.Second}} // phases per setting; coldbench demo sweeps 12
 	for _, b := range bs {
 		s, err := Load(b.Name)
 		if err != nil {

@@ -19,6 +19,11 @@ type Scenario struct {
 	MaxInFlight int     `yaml:"max_in_flight"` // default 1000
 	Seed        int64   `yaml:"seed"`          // seeds random arrivals and request ids; 0 means 1
 	Phases      []Phase `yaml:"phases"`
+	// Tune is what `coldbench tune` sweeps; `coldbench run` ignores it.
+	Tune *Tune `yaml:"tune"`
+	// OnAgentLoss says what a distributed run does when an agent is lost:
+	// abort, continue (the default) or rebalance.
+	OnAgentLoss AgentLoss `yaml:"on_agent_loss"`
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`

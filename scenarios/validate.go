@@ -132,6 +132,7 @@ func (v *validator) scenario(s *Scenario) {
 		v.add("name", "is required")
 	}
 	v.target(&s.Target)
+	v.agentLoss(s.OnAgentLoss)
 	if s.MaxInFlight < 0 {
 		v.add("max_in_flight", "must not be negative, got %d", s.MaxInFlight)
 	}
@@ -161,6 +162,9 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	if total > maxTotalDuration {
 		v.add("phases", "the phases last %s, more than the maximum %s", total, maxTotalDuration)
+	}
+	if s.Tune != nil {
+		v.tune(s.Tune) // tune.go
 	}
 }
 

@@ -168,7 +168,7 @@ func TestKilledRunIsRenderable(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "INCOMPLETE") {
 		t.Errorf("report exit %d, want 0 and INCOMPLETE:\n%s", code, out)
 	}
-	for _, f := range []string{"md", "json", "csv", "hgrm"} {
+	for _, f := range []string{"md", "json", "csv", "hgrm", "html"} {
 		if out, code := coldbench(t, "report", dir, "--format", f); code != 0 || out == "" {
 			t.Errorf("report --format %s: exit %d\n%s", f, code, out)
 		}

@@ -11,10 +11,17 @@ import (
 	"github.com/coldbench/coldbench/internal/engine"
 )
 
+// progressSource is what shows progress: the controller's merged view of
+// its agents.
+type progressSource interface {
+	Progress() engine.Progress
+	Duration() time.Duration
+}
+
 // showProgress reports a run's progress until the returned stop is called:
 // a redrawn bar on a terminal, plain lines every few seconds otherwise (CI
 // logs should not fill with carriage returns).
-func showProgress(w io.Writer, tty bool, eng *engine.Engine) (stop func()) {
+func showProgress(w io.Writer, tty bool, eng progressSource) (stop func()) {
 	total := eng.Duration()
 	done := make(chan struct{})
 	finished := make(chan struct{})

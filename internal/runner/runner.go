@@ -1,20 +1,24 @@
-// Package runner runs one scenario end to end: it opens the driver, compiles
-// the plan, drives the engine, journals the run directory as the run goes,
-// and renders the report at the end. A run interrupted at any point leaves a
-// readable, incomplete-marked record.
+// Package runner runs one scenario end to end: it hands the scenario to a
+// fleet controller (one in-process agent for a local run, remote agents
+// with --agents), journals the run directory as the run goes from the
+// controller's merged snapshots, and renders the report at the end. A run
+// interrupted at any point leaves a readable, incomplete-marked record.
 package runner
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/engine"
+	"github.com/coldbench/coldbench/internal/fleet"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
@@ -38,8 +42,21 @@ type Config struct {
 	// check the harness against the emulator's ground truth).
 	Observer engine.Observer
 	// Driver, when set, is used instead of opening the scenario's target;
-	// the caller keeps ownership.
+	// the caller keeps ownership. Local runs only.
 	Driver drivers.Driver
+
+	// Agents, when set, runs the scenario on these agents ("host:port" or
+	// "dns:///name:port") instead of one agent in this process.
+	Agents []string
+	// TLS is the controller's mutual-TLS configuration for Agents; nil
+	// means plaintext, which only loopback agents may use (--insecure).
+	TLS *tls.Config
+	// OnAgentLoss overrides the scenario's on_agent_loss when set.
+	OnAgentLoss scenarios.AgentLoss
+	// Lease is the agents' dead-man lease (default 3 s).
+	Lease time.Duration
+	// Log receives the controller's structured log; nil for none.
+	Log *slog.Logger
 }
 
 // Result is what a run produced.
@@ -52,29 +69,15 @@ type Result struct {
 // written and returned together with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s := cfg.Scenario
-	plan, err := scenarios.Compile(s)
+	if _, err := scenarios.Compile(s); err != nil {
+		return nil, err
+	}
+	ctl, closeAgents, err := startFleet(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	d := cfg.Driver
-	if d == nil {
-		if d, err = Open(ctx, s); err != nil {
-			return nil, err
-		}
-		defer d.Close()
-	}
-	opts := []engine.Option{
-		engine.WithMaxInFlight(s.MaxInFlight),
-		engine.WithSeed(s.Seed),
-		engine.WithDetection(Detection(s.Cold)),
-	}
-	if cfg.Observer != nil {
-		opts = append(opts, engine.WithObserver(cfg.Observer))
-	}
-	eng, err := engine.New(d, plan, opts...)
-	if err != nil {
-		return nil, err
-	}
+	defer closeAgents()
+	defer ctl.Close() // stops the agents if we return before the run's end
 
 	dir := cfg.Dir
 	if dir == "" {
@@ -99,7 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Target:       Describe(s.Target),
 		Driver:       s.Target.Driver,
 		Version:      cfg.Version,
-		StartedAt:    time.Now().UTC(),
+		StartedAt:    ctl.StartTime().UTC(),
 	}
 	j, err := results.NewJournal(dir, meta)
 	if err != nil {
@@ -107,7 +110,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// Journal the record as the run goes, so that even SIGKILL leaves a
-	// renderable partial result.
+	// renderable partial result: as soon as a snapshot comes in from an
+	// agent (every second), and at most once every cfg.Journal.
 	every := cfg.Journal
 	if every <= 0 {
 		every = time.Second
@@ -115,32 +119,41 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	jctx, stopJournal := context.WithCancel(ctx)
 	journaled := make(chan error, 1)
 	go func() {
-		tick := time.NewTicker(every)
-		defer tick.Stop()
 		var first error
+		defer func() { journaled <- first }()
+		var last time.Time
 		for {
 			select {
 			case <-jctx.Done():
-				journaled <- first
 				return
-			case <-tick.C:
-				if err := j.Update(eng.Snapshot()); err != nil && first == nil {
-					first = err
+			case <-ctl.Updated():
+			}
+			if wait := every - time.Since(last); wait > 0 {
+				select {
+				case <-jctx.Done():
+					return
+				case <-time.After(wait):
 				}
+			}
+			last = time.Now()
+			j.SetFleet(ctl.LiveFleet())
+			if err := j.Update(ctl.Snapshot()); err != nil && first == nil {
+				first = err
 			}
 		}
 	}()
 	stopProgress := func() {}
 	if cfg.Progress != nil {
-		stopProgress = showProgress(cfg.Progress, cfg.TTY, eng)
+		stopProgress = showProgress(cfg.Progress, cfg.TTY, ctl)
 	}
 
-	tally, runErr := eng.Run(ctx)
+	tally, runErr := ctl.Wait(ctx)
 	stopProgress()
 	stopJournal()
 	jerr := <-journaled
 
 	meta.FinishedAt = time.Now().UTC()
+	meta.Fleet = ctl.Fleet()
 	meta.Complete = runErr == nil
 	if runErr != nil {
 		meta.Interrupted = interruption(ctx, runErr)
@@ -164,27 +177,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // Open opens the scenario's target, with the scenario's cold: headers
-// applied to drivers that read them.
+// applied to drivers that read them (as every agent does).
 func Open(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, error) {
-	if hs, ok := s.Target.Config.(drivers.ColdHeaderSetter); ok {
-		hs.SetColdHeaders(s.Cold.Headers, s.Cold.InstanceHeader)
-	}
-	d, err := drivers.Open(ctx, s.Target.Driver, s.Target.Config)
-	if err != nil {
-		return nil, fmt.Errorf("target: %w", err)
-	}
-	return d, nil
+	return fleet.OpenTarget(ctx, s)
 }
 
 // Detection maps a scenario's cold: block to the engine's signals.
-func Detection(c scenarios.Cold) engine.Detection {
-	return engine.Detection{
-		Platform: !c.IgnorePlatform,
-		Header:   true,
-		Instance: !c.IgnorePlatform,
-		Infer:    c.InferEnabled(),
-	}
-}
+func Detection(c scenarios.Cold) engine.Detection { return fleet.Detection(c) }
 
 // Describe says what a target is, for people.
 func Describe(t scenarios.Target) string {

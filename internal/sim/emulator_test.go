@@ -323,7 +323,9 @@ func TestConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.ConcurrencyLimit = 2
-	cfg.Handler = 80 * time.Millisecond
+	// Long enough that the third request arrives while both are busy even
+	// on a loaded machine.
+	cfg.Handler = 500 * time.Millisecond
 	cfg.InitMean = 0
 	e, url, hc := startEmu(t, cfg)
 

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/internal/tune"
+	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/scenarios"
+)
+
+// tune registers here rather than in main.go's table, so that the
+// subcommand lives in one file.
+func init() {
+	commands["tune"] = command{"sweep memory × prewarm settings and recommend one, with costs", tuneCommand}
+}
+
+// tuneCommand sweeps a scenario's memory × prewarm settings and recommends
+// one. Flags override the scenario's tune: block field by field.
+func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("tune", "SCENARIO", out)
+	outDir := fs.String("out", "", "tuning run directory (default results/<UTC time>-<scenario>-tune/)")
+	target := fs.String("target", "", "override the scenario's target with this URL")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	var o tune.Override
+	fs.Func("memory", "memory sizes to sweep, MB, comma-separated: 512,1024,1769", intList(&o.Memory))
+	fs.Func("prewarm", "prewarm levels to sweep, comma-separated: 0,2,5", intList(&o.Prewarm))
+	fs.StringVar(&o.Strategy, "strategy", "", "cost, speed, balanced or slo")
+	fs.Func("weight", "balanced: the weight on cost, 0 (all latency) to 1 (all cost)", floatPtr(&o.Weight))
+	fs.Func("cold-samples", "cold samples per setting", intPtr(&o.ColdSamples))
+	fs.Func("warm-samples", "warm samples per setting", intPtr(&o.WarmSamples))
+	fs.Func("requests-per-month", "traffic to project costs for", floatPtr(&o.RequestsPerMonth))
+	fs.Func("rate", `traffic to project costs for, as a rate: "20/s"`, func(v string) error {
+		r, err := scenarios.ParseRate(v)
+		if err == nil {
+			o.Rate = &r
+		}
+		return err
+	})
+	fs.StringVar(&o.PricingTable, "pricing", "", "pricing table: aws-lambda-x86_64, aws-lambda-arm64 or cloud-run")
+	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable): gb_second=0.0000166667", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("%q: want KEY=VALUE", v)
+		}
+		return o.Prices.Set(strings.TrimSpace(k), strings.TrimSpace(val))
+	})
+	fs.Func("current", "the setting to compare the recommendation with, MEMORY:PREWARM (default: the function's, from the driver)", func(v string) error {
+		m, p, ok := strings.Cut(v, ":")
+		mi, err1 := strconv.Atoi(m)
+		pi, err2 := strconv.Atoi(p)
+		if !ok || err1 != nil || err2 != nil {
+			return fmt.Errorf("%q: want MEMORY:PREWARM, such as 1024:0", v)
+		}
+		o.Current = &scenarios.TuneSetting{Memory: mi, Prewarm: pi}
+		return nil
+	})
+	noPhases := fs.Bool("no-phases", false, "only sample cold and warm requests; skip the scenario's phases")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
+	}
+	if *noPhases {
+		o.Phases = new(false)
+	}
+	s, err := loadScenario(pos[0], *target)
+	if err != nil {
+		return err
+	}
+	if err := o.Apply(s); err != nil {
+		return err
+	}
+	return tuneScenario(ctx, s, *outDir, *quiet, out)
+}
+
+// tuneScenario runs a tuning sweep of s, prints the recommendation and the
+// settings table, and says where the reports are.
+func tuneScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer) error {
+	plan, err := tune.NewPlan(s)
+	if err != nil {
+		return usageError{err}
+	}
+	d, err := runner.Open(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version}
+	if !quiet {
+		cfg.Progress = os.Stderr
+	}
+	res, err := tune.Run(ctx, cfg)
+	if res == nil {
+		if errors.Is(err, tune.ErrNotConfigurable) {
+			return usageError{err}
+		}
+		return err
+	}
+	fmt.Fprintln(out)
+	if rerr := report.TuneText(out, res.Tune); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	fmt.Fprintf(out, "\ntuning run:  %s\nreport:      %s\n", res.Dir, filepath.Join(res.Dir, report.HTMLFile))
+	if err != nil {
+		return incompleteError{fmt.Errorf("tuning stopped early (%v); partial results in %s", err, res.Dir)}
+	}
+	return nil
+}
+
+// intList parses a comma-separated list of integers into *dst.
+func intList(dst *[]int) func(string) error {
+	return func(v string) error {
+		var out []int
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("%q is not a comma-separated list of integers", v)
+			}
+			out = append(out, n)
+		}
+		*dst = out
+		return nil
+	}
+}
+
+func intPtr(dst **int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*dst = &n
+		return nil
+	}
+}
+
+func floatPtr(dst **float64) func(string) error {
+	return func(v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		*dst = &f
+		return nil
+	}
+}

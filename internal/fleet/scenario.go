@@ -1,0 +1,170 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/coldbench/coldbench/drivers"
+	"github.com/coldbench/coldbench/internal/engine"
+	"github.com/coldbench/coldbench/scenarios"
+)
+
+// EncodeScenario writes s as scenario YAML that scenarios.Parse reads back
+// into the same scenario. The controller sends it in every assignment, so
+// an agent runs exactly the scenario the controller holds, overrides and
+// changes made in Go included (a --target URL, a tuning sweep's settings),
+// not the file it was first loaded from.
+//
+// Fields are written by their yaml tags. Nil pointers and empty slices and
+// maps are left out, and so are zero durations outside the target block,
+// because the strict decoder reads an absent field as the zero value but
+// checks a written one (a written "steps: []" would be a second arrival
+// shape, a written "duration: 0s" an error). The target block is the
+// driver's name beside its configuration, whose zero durations are kept:
+// there an absent field takes the driver's default, which may not be zero.
+func EncodeScenario(s *scenarios.Scenario) ([]byte, error) {
+	n, omit, err := encodeValue(reflect.ValueOf(s).Elem(), false)
+	if err != nil {
+		return nil, fmt.Errorf("encode scenario %s: %w", s.Name, err)
+	}
+	if omit {
+		return nil, fmt.Errorf("encode scenario %s: empty", s.Name)
+	}
+	out, err := yaml.Marshal(n)
+	if err != nil {
+		return nil, fmt.Errorf("encode scenario %s: %w", s.Name, err)
+	}
+	return out, nil
+}
+
+var (
+	targetType    = reflect.TypeFor[scenarios.Target]()
+	durationType  = reflect.TypeFor[scenarios.Duration]()
+	timeDurType   = reflect.TypeFor[time.Duration]()
+	marshalerType = reflect.TypeFor[yaml.Marshaler]()
+)
+
+// encodeValue encodes v as a YAML node, or says to leave it out; inTarget
+// is set below the target block.
+func encodeValue(v reflect.Value, inTarget bool) (n *yaml.Node, omit bool, err error) {
+	if k := v.Kind(); k == reflect.Pointer || k == reflect.Interface {
+		if v.IsNil() {
+			return nil, true, nil
+		}
+		return encodeValue(v.Elem(), inTarget)
+	}
+	switch {
+	case v.Type() == durationType || v.Type() == timeDurType:
+		if v.Int() == 0 && !inTarget {
+			return nil, true, nil
+		}
+		return scalarNode(time.Duration(v.Int()).String()), false, nil
+	case v.Type() == targetType:
+		return encodeTarget(v.Interface().(scenarios.Target))
+	case v.Type().Implements(marshalerType):
+		return encodeAny(v.Interface())
+	}
+	switch v.Kind() {
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return nil, true, nil
+		}
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for i := range v.Len() {
+			e, omit, err := encodeValue(v.Index(i), inTarget)
+			if err != nil {
+				return nil, false, err
+			}
+			if omit {
+				e = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+			}
+			seq.Content = append(seq.Content, e)
+		}
+		return seq, false, nil
+	case reflect.Map:
+		if v.Len() == 0 {
+			return nil, true, nil
+		}
+		return encodeAny(v.Interface())
+	case reflect.Struct:
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" || name == "" {
+				continue
+			}
+			e, omit, err := encodeValue(v.Field(i), inTarget)
+			if err != nil {
+				return nil, false, fmt.Errorf("%s: %w", name, err)
+			}
+			if !omit {
+				m.Content = append(m.Content, scalarNode(name), e)
+			}
+		}
+		return m, len(m.Content) == 0, nil
+	}
+	return encodeAny(v.Interface())
+}
+
+// encodeTarget writes driver: beside the driver's whole configuration.
+func encodeTarget(t scenarios.Target) (*yaml.Node, bool, error) {
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	m.Content = append(m.Content, scalarNode("driver"), scalarNode(t.Driver))
+	if t.Config == nil {
+		return m, false, nil
+	}
+	cfg, omit, err := encodeValue(reflect.ValueOf(t.Config), true)
+	if err != nil {
+		return nil, false, fmt.Errorf("target: %w", err)
+	}
+	if omit {
+		return m, false, nil
+	}
+	if cfg.Kind != yaml.MappingNode {
+		return nil, false, fmt.Errorf("target: driver %s's configuration %T is not a mapping", t.Driver, t.Config)
+	}
+	m.Content = append(m.Content, cfg.Content...)
+	return m, false, nil
+}
+
+func encodeAny(x any) (*yaml.Node, bool, error) {
+	var n yaml.Node
+	if err := n.Encode(x); err != nil {
+		return nil, false, err
+	}
+	return &n, false, nil
+}
+
+func scalarNode(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
+
+// OpenTarget opens a scenario's target, with the scenario's cold: headers
+// applied to drivers that read them.
+func OpenTarget(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, error) {
+	if hs, ok := s.Target.Config.(drivers.ColdHeaderSetter); ok {
+		hs.SetColdHeaders(s.Cold.Headers, s.Cold.InstanceHeader)
+	}
+	d, err := drivers.Open(ctx, s.Target.Driver, s.Target.Config)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	return d, nil
+}
+
+// Detection maps a scenario's cold: block to the engine's signals.
+func Detection(c scenarios.Cold) engine.Detection {
+	return engine.Detection{
+		Platform: !c.IgnorePlatform,
+		Header:   true,
+		Instance: !c.IgnorePlatform,
+		Infer:    c.InferEnabled(),
+	}
+}

@@ -1,0 +1,106 @@
+package fleet
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	_ "github.com/coldbench/coldbench/drivers/http"
+	_ "github.com/coldbench/coldbench/drivers/sim"
+	"github.com/coldbench/coldbench/scenarios"
+)
+
+// TestEncodeScenarioRoundTrip: what the controller sends parses back into
+// the scenario it holds, for every built-in and for scenarios using every
+// arrival shape and changes made in Go.
+func TestEncodeScenarioRoundTrip(t *testing.T) {
+	t.Parallel()
+	var cases []*scenarios.Scenario
+	for _, name := range scenarios.BuiltinNames() {
+		s, err := scenarios.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, s)
+	}
+	every, err := scenarios.Parse("every.yaml", []byte(`
+name: every-shape
+target:
+  driver: http
+  url: http://127.0.0.1:9/fn
+  method: POST
+  headers: {Content-Type: application/json}
+  body: '{"seq": {{.Seq}}}'
+  timeout: 3s
+cold: {headers: [X-Cold], instance_header: X-Instance, infer: false}
+on_agent_loss: rebalance
+seed: 9
+phases:
+  - {name: burst, duration: 1s, burst: {requests: 7, within: 250ms}}
+  - {name: at-once, duration: 1s, burst: {requests: 3}}
+  - {name: rate, duration: 2s, rate: 20/m}
+  - {name: ramp, duration: 2s, ramp: {from: 0, to: 50}}
+  - {name: steps, steps: [{rate: 5, duration: 1s}, {rate: 10, duration: 1s}]}
+  - {name: rest, duration: 1s, idle: true}
+  - {name: random, duration: 1s, poisson: 40/s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, every)
+	changed, err := scenarios.Load("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Cold.IgnorePlatform = true
+	if err := scenarios.SetTarget(changed, "http://127.0.0.1:8080/"); err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, changed)
+
+	for _, s := range cases {
+		t.Run(s.Name, func(t *testing.T) {
+			data, err := EncodeScenario(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := scenarios.Parse(s.File, data)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, data)
+			}
+			back.Source = s.Source // the text it came from, not part of the scenario
+			if !reflect.DeepEqual(back, s) {
+				t.Errorf("round trip changed the scenario:\n%s\n%s", diffFields(back, s), data)
+			}
+		})
+	}
+}
+
+// diffFields lists the top-level fields of two scenarios that differ, with
+// the driver configuration and phases compared one by one.
+func diffFields(got, want *scenarios.Scenario) string {
+	var out string
+	g, w := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
+	for i := range g.NumField() {
+		if !reflect.DeepEqual(g.Field(i).Interface(), w.Field(i).Interface()) {
+			out += fmt.Sprintf("%s:\n got %+v\nwant %+v\n", g.Type().Field(i).Name, g.Field(i).Interface(), w.Field(i).Interface())
+		}
+	}
+	if !reflect.DeepEqual(got.Target.Config, want.Target.Config) {
+		gc, wc := reflect.ValueOf(got.Target.Config), reflect.ValueOf(want.Target.Config)
+		if gc.Kind() == reflect.Pointer && gc.Type() == wc.Type() && gc.Elem().Kind() == reflect.Struct {
+			for i := range gc.Elem().NumField() {
+				gf, wf := gc.Elem().Field(i), wc.Elem().Field(i)
+				if gf.CanInterface() && !reflect.DeepEqual(gf.Interface(), wf.Interface()) {
+					out += fmt.Sprintf("target.%s:\n got %#v\nwant %#v\n", gc.Elem().Type().Field(i).Name, gf.Interface(), wf.Interface())
+				}
+			}
+		}
+	}
+	for i := range min(len(got.Phases), len(want.Phases)) {
+		if !reflect.DeepEqual(got.Phases[i], want.Phases[i]) {
+			out += fmt.Sprintf("phases[%d]:\n got %+v\nwant %+v\n", i, got.Phases[i], want.Phases[i])
+		}
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+package fleet
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/coldbench/coldbench/drivers"
+	"github.com/coldbench/coldbench/internal/engine"
+	"github.com/coldbench/coldbench/results"
+)
+
+// sampleTally is a two-phase tally with cold and warm successes, a few
+// errors of two kinds, network timings and a timeline.
+func sampleTally(start time.Time, n int) *results.Tally {
+	t := results.NewTally([]results.PhasePlan{{Name: "a", Duration: time.Second}, {Name: "b", Duration: time.Second}})
+	t.Timeline = results.NewTimeline(start)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		p := t.Phases[i%2]
+		s := results.Sample{
+			Temp: drivers.Warm, Source: drivers.SourcePlatform, Outcome: drivers.OK,
+			Latency: time.Duration(1e6 + rng.ExpFloat64()*5e6), Service: time.Duration(1e6 + rng.ExpFloat64()*4e6),
+			Net: drivers.NetTimings{Connect: time.Millisecond, FirstByte: 2 * time.Millisecond, NewConn: i%10 == 0},
+		}
+		switch {
+		case i%50 == 0:
+			s.Temp, s.Latency = drivers.Cold, s.Latency+250*time.Millisecond
+		case i%97 == 0:
+			s.Outcome = drivers.ServerError
+		case i%89 == 0:
+			s.Outcome = drivers.Timeout
+		}
+		p.Record(s)
+		t.Timeline.Add(start.Add(time.Duration(i)*time.Millisecond), s)
+	}
+	for _, p := range t.Phases {
+		p.Start, p.End = start, start.Add(time.Second)
+	}
+	return t
+}
+
+// TestSnapshotRoundTrip: what an agent sends decodes to its tally, times
+// moved to the controller's clock.
+func TestSnapshotRoundTrip(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1700000000, 0)
+	in := sampleTally(start, 5000)
+	snap, err := encodeSnapshot(in, engine.Progress{Sent: 5000}, start, encodeCache{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const offset = 1500 * time.Millisecond
+	// The agent's clock runs offset ahead: shift what it sends.
+	for _, p := range snap.Phases {
+		p.StartUnixNanos += int64(offset)
+		p.EndUnixNanos += int64(offset)
+	}
+	snap.Timeline.StartUnixNanos += int64(offset)
+	plans := []results.PhasePlan{{Name: "a", Duration: time.Second}, {Name: "b", Duration: time.Second}}
+	out, err := decodeSnapshot(snap, plans, offset, decodeCache{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range in.Phases {
+		q := out.Phases[i]
+		if !q.Start.Equal(p.Start) || !q.End.Equal(p.End) {
+			t.Errorf("phase %s: %v–%v, want %v–%v", p.Name, q.Start, q.End, p.Start, p.End)
+		}
+		if q.Sent != p.Sent || q.Outcomes != p.Outcomes || q.Temps != p.Temps || q.ColdSources != p.ColdSources || q.Net.NewConns != p.Net.NewConns {
+			t.Errorf("phase %s: counters differ", p.Name)
+		}
+		if len(q.Hists) != len(p.Hists) {
+			t.Fatalf("phase %s: %d histograms, want %d", p.Name, len(q.Hists), len(p.Hists))
+		}
+		for k, h := range p.Hists {
+			if !q.Hists[k].Equals(h) {
+				t.Errorf("phase %s: histogram %v differs", p.Name, k)
+			}
+		}
+	}
+	if !out.Timeline.Start.Equal(start) || len(out.Timeline.Buckets) != len(in.Timeline.Buckets) || len(out.Timeline.Colds) != len(in.Timeline.Colds) {
+		t.Fatalf("timeline differs")
+	}
+	for i, b := range in.Timeline.Buckets {
+		o := out.Timeline.Buckets[i]
+		if o.Sent != b.Sent || o.OK != b.OK || o.Cold != b.Cold || o.Bins != b.Bins {
+			t.Errorf("timeline bucket %d differs", i)
+		}
+	}
+	if _, err := decodeSnapshot(snap, plans[:1], 0, nil); err == nil {
+		t.Error("a snapshot of another plan decoded")
+	}
+}
+
+// BenchmarkSnapshot measures an agent's snapshot: copying its tally out of
+// the engine and encoding it, and its size.
+func BenchmarkSnapshot(b *testing.B) {
+	in := sampleTally(time.Now(), 20000)
+	var size int
+	for b.Loop() {
+		snap, err := encodeSnapshot(in.Clone(), engine.Progress{}, time.Now(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = protoSize(snap)
+	}
+	b.ReportMetric(float64(size), "bytes/snapshot")
+}
+
+// BenchmarkControllerMemory measures what the controller keeps per agent:
+// the tally decoded from its last snapshot (here two phases of a dozen
+// histograms), and the cost of merging all of them into the run's view.
+// Run with -bench ControllerMemory -benchtime 1x.
+func BenchmarkControllerMemory(b *testing.B) {
+	snap, err := encodeSnapshot(sampleTally(time.Now(), 20000), engine.Progress{}, time.Now(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := mustParse(&testing.T{}, "name: m\ntarget: {driver: sim}\nphases:\n  - {name: a, duration: 1s, rate: 10}\n  - {name: b, duration: 1s, rate: 10}\n")
+	for _, n := range []int{1, 10, 50, 100} {
+		b.Run(fmt.Sprintf("agents=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				eps := make([]*Endpoint, n)
+				for i := range eps {
+					eps[i] = &Endpoint{Name: fmt.Sprint(i)}
+				}
+				ctl, err := New(Config{Scenario: s, Agents: eps})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for _, c := range ctl.conns {
+					if c.tally, err = decodeSnapshot(snap, ctl.tallyPhases(), 0, decodeCache{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				start := time.Now()
+				ctl.Snapshot()
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-bytes/agent")
+				b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "merge-ms")
+				b.ReportMetric(float64(protoSize(snap)), "snapshot-bytes")
+			}
+		})
+	}
+}

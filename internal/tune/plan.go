@@ -1,0 +1,255 @@
+// Package tune runs a tuning sweep: for every memory size × prewarm level
+// of a scenario's tune: block it configures the function through its
+// driver, samples cold and warm requests on purpose, replays the
+// scenario's phases, projects the cost at the planned traffic
+// (internal/cost), and recommends a setting under the chosen strategy. The
+// function's original configuration is put back at the end, on failure
+// and on interrupt.
+package tune
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coldbench/coldbench/drivers"
+	simdriver "github.com/coldbench/coldbench/drivers/sim"
+	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/scenarios"
+)
+
+// Defaults for what a tune: block leaves out.
+var (
+	DefaultMemory  = []int{512, 1024, 1769, 3008} // MB
+	DefaultPrewarm = []int{0}
+)
+
+// Defaults for the samples, the strategy, the traffic and the keep-alive.
+const (
+	DefaultColdSamples      = 10
+	DefaultWarmSamples      = 50
+	DefaultStrategy         = scenarios.StrategyBalanced
+	DefaultWeight           = 0.5
+	DefaultRequestsPerMonth = 1_000_000
+	// DefaultKeepAlive is the idle lifetime assumed for an on-demand
+	// instance when neither the scenario nor the driver says: Lambda
+	// keeps idle environments for an undocumented 5 to 15 minutes, and
+	// the low end errs towards more cold starts.
+	DefaultKeepAlive = 5 * time.Minute
+)
+
+// Plan is a tuning sweep with every default filled in.
+type Plan struct {
+	Settings []drivers.Settings // in sweep order: memory ascending, then prewarm
+	// Current is the setting to compare the recommendation with, from
+	// tune.current; nil means the function's setting before the sweep
+	// (drivers.Describer). It is also what is restored when the driver
+	// cannot describe the function.
+	Current       *drivers.Settings
+	Mechanism     cost.Mechanism
+	KeepWarmEvery time.Duration // with cost.KeepWarm
+
+	ColdSamples, WarmSamples int
+	Phases                   bool // replay the scenario's phases at each setting
+
+	Strategy string
+	Weight   float64
+	SLO      scenarios.SLO
+
+	Traffic     cost.Traffic
+	TrafficDesc string
+	Table       cost.Table
+
+	KeepAlive       time.Duration
+	KeepAliveSource string // "scenario", "emulator" or "default"
+
+	// StepTimeout bounds each Configure, ForceCold and restore; the
+	// platform is given that long to report a setting ready.
+	StepTimeout time.Duration
+}
+
+// NewPlan reads s's tune: block (none is all defaults) into a Plan.
+func NewPlan(s *scenarios.Scenario) (*Plan, error) {
+	t := s.Tune
+	if t == nil {
+		t = &scenarios.Tune{}
+	}
+	p := &Plan{
+		ColdSamples: DefaultColdSamples,
+		WarmSamples: DefaultWarmSamples,
+		Phases:      t.Phases == nil || *t.Phases,
+		Strategy:    cmpOr(t.Strategy, DefaultStrategy),
+		Weight:      DefaultWeight,
+		SLO:         t.SLO,
+		Mechanism:   cost.Provisioned,
+		StepTimeout: 10 * time.Minute,
+	}
+	if t.Samples.Cold != nil {
+		p.ColdSamples = *t.Samples.Cold
+	}
+	if t.Samples.Warm != nil {
+		p.WarmSamples = *t.Samples.Warm
+	}
+	if t.Weight != nil {
+		p.Weight = *t.Weight
+	}
+	if p.Strategy == scenarios.StrategySLO && p.SLO.Empty() {
+		return nil, fmt.Errorf("tune: strategy slo needs at least one target in tune.slo")
+	}
+
+	memory := slices.Clone(t.Memory)
+	if len(memory) == 0 {
+		memory = slices.Clone(DefaultMemory)
+	}
+	prewarm := slices.Clone(t.Prewarm)
+	if kw := t.KeepWarm; kw != nil {
+		p.Mechanism, p.KeepWarmEvery = cost.KeepWarm, time.Duration(kw.Every)
+		if len(prewarm) == 0 && kw.Concurrent > 0 {
+			prewarm = []int{0, kw.Concurrent}
+		}
+	}
+	if len(prewarm) == 0 {
+		prewarm = slices.Clone(DefaultPrewarm)
+	}
+	slices.Sort(memory)
+	slices.Sort(prewarm)
+	for _, m := range slices.Compact(memory) {
+		for _, w := range slices.Compact(prewarm) {
+			p.Settings = append(p.Settings, drivers.Settings{MemoryMB: m, Prewarm: w})
+		}
+	}
+	if c := t.Current; c != nil {
+		p.Current = &drivers.Settings{MemoryMB: c.Memory, Prewarm: c.Prewarm}
+	}
+
+	var err error
+	if p.Traffic, p.TrafficDesc, err = traffic(t.Traffic); err != nil {
+		return nil, err
+	}
+	name := cmpOr(t.Pricing.Table, cost.DefaultTable)
+	if p.Table, err = cost.Lookup(name); err != nil {
+		return nil, fmt.Errorf("tune: pricing: %w", err)
+	}
+	p.Table = p.Table.Apply(t.Pricing.Overrides)
+
+	switch sc, ok := s.Target.Config.(*simdriver.Config); {
+	case t.KeepAlive > 0:
+		p.KeepAlive, p.KeepAliveSource = time.Duration(t.KeepAlive), "scenario"
+	case ok && sc.KeepAlive > 0:
+		p.KeepAlive, p.KeepAliveSource = sc.KeepAlive, "emulator"
+	default:
+		p.KeepAlive, p.KeepAliveSource = DefaultKeepAlive, "default"
+	}
+	return p, nil
+}
+
+// traffic turns a traffic: block into hourly rates and a description.
+func traffic(t scenarios.Traffic) (cost.Traffic, string, error) {
+	switch {
+	case t.Rate != nil:
+		tr, err := cost.Daily(float64(*t.Rate), t.Daily)
+		if err != nil {
+			return tr, "", fmt.Errorf("tune: traffic: %w", err)
+		}
+		desc := fmt.Sprintf("%s/s", trimFloat(float64(*t.Rate)))
+		if len(t.Daily) > 0 {
+			desc += fmt.Sprintf(" shaped by a daily pattern (peak %s/s)", trimFloat(tr.Peak()))
+		}
+		return tr, desc + fmt.Sprintf(", %s requests a month", count(tr.RequestsPerMonth())), nil
+	case t.RequestsPerMonth > 0:
+		return cost.PerMonth(t.RequestsPerMonth), count(t.RequestsPerMonth) + " requests a month", nil
+	}
+	return cost.PerMonth(DefaultRequestsPerMonth), count(DefaultRequestsPerMonth) + " requests a month (the default; set tune.traffic)", nil
+}
+
+// count formats a count with thousands separators: 10,000,000.
+func count(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'g', 4, 64) }
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Override changes a scenario's tune: block from command-line values, the
+// way `coldbench tune` flags do; nil or empty values leave a field alone.
+// The scenario is validated again afterwards, so a bad value is reported
+// like one in the file (without a position).
+type Override struct {
+	Memory, Prewarm  []int
+	Strategy         string
+	Weight           *float64
+	ColdSamples      *int
+	WarmSamples      *int
+	RequestsPerMonth *float64
+	Rate             *scenarios.Rate
+	PricingTable     string
+	Prices           cost.Overrides
+	Current          *scenarios.TuneSetting
+	Phases           *bool
+}
+
+// Apply sets o's values in s.Tune (creating the block) and validates s.
+func (o Override) Apply(s *scenarios.Scenario) error {
+	if s.Tune == nil {
+		s.Tune = &scenarios.Tune{}
+	}
+	t := s.Tune
+	if o.Memory != nil {
+		t.Memory = o.Memory
+	}
+	if o.Prewarm != nil {
+		t.Prewarm = o.Prewarm
+		if t.KeepWarm != nil {
+			t.KeepWarm.Concurrent = 0 // the flag's levels replace the block's
+		}
+	}
+	if o.Strategy != "" {
+		t.Strategy = o.Strategy
+		if o.Strategy != scenarios.StrategyBalanced && o.Weight == nil {
+			t.Weight = nil // a block's weight belongs to its own strategy
+		}
+	}
+	if o.Weight != nil {
+		t.Weight = o.Weight
+	}
+	if o.ColdSamples != nil {
+		t.Samples.Cold = o.ColdSamples
+	}
+	if o.WarmSamples != nil {
+		t.Samples.Warm = o.WarmSamples
+	}
+	if o.RequestsPerMonth != nil {
+		t.Traffic = scenarios.Traffic{RequestsPerMonth: *o.RequestsPerMonth}
+	}
+	if o.Rate != nil {
+		daily := t.Traffic.Daily
+		t.Traffic = scenarios.Traffic{Rate: o.Rate, Daily: daily}
+	}
+	if o.PricingTable != "" {
+		t.Pricing.Table = o.PricingTable
+	}
+	t.Pricing.Overrides = t.Pricing.Overrides.Merge(o.Prices)
+	if o.Current != nil {
+		t.Current = o.Current
+	}
+	if o.Phases != nil {
+		t.Phases = o.Phases
+	}
+	return s.Validate()
+}

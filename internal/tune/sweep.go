@@ -1,0 +1,410 @@
+package tune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/coldbench/coldbench/drivers"
+	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/results"
+	"github.com/coldbench/coldbench/scenarios"
+)
+
+// Config is one tuning run.
+type Config struct {
+	Scenario *scenarios.Scenario
+	// Plan is the sweep; nil means NewPlan(Scenario).
+	Plan *Plan
+	// Driver, when set, is used instead of opening the scenario's target;
+	// the caller keeps ownership.
+	Driver drivers.Driver
+	// Dir is the tuning run directory; empty means
+	// results/<UTC time>-<name>-tune/ under ResultsBase (no "-tune" when
+	// the name already says it).
+	Dir         string
+	ResultsBase string
+	Version     string
+	// Progress receives a line per setting; nil for none.
+	Progress io.Writer
+}
+
+// Result is what a tuning run produced.
+type Result struct {
+	Dir  string
+	Tune *results.Tune
+}
+
+// ErrNotConfigurable is returned for a driver that cannot change memory or
+// prewarm: it does not implement drivers.Configurer.
+var ErrNotConfigurable = errors.New("the driver cannot change memory or prewarm (it does not implement drivers.Configurer)")
+
+// Run sweeps cfg's plan. The function's configuration before the sweep is
+// put back at the end, also when a setting fails and when ctx is cancelled
+// (with a fresh context, so a cancelled ctx does not skip it). tune.json
+// is rewritten after every setting, so an interrupted sweep leaves a
+// record; report.md and report.html are written at the end either way.
+// When the sweep stops early the partial result is returned with the
+// error.
+func Run(ctx context.Context, cfg Config) (res *Result, err error) {
+	s := cfg.Scenario
+	plan := cfg.Plan
+	if plan == nil {
+		if plan, err = NewPlan(s); err != nil {
+			return nil, err
+		}
+	}
+	d := cfg.Driver
+	if d == nil {
+		if d, err = runner.Open(ctx, s); err != nil {
+			return nil, err
+		}
+		defer d.Close()
+	}
+	conf, ok := d.(drivers.Configurer)
+	if !ok {
+		return nil, fmt.Errorf("tune with driver %s: %w", s.Target.Driver, ErrNotConfigurable)
+	}
+	if plan.Mechanism == cost.KeepWarm && plan.KeepWarmEvery <= 0 {
+		return nil, errors.New("tune: keep-warm pings need a positive period (tune.keep_warm.every)")
+	}
+	orig, err := original(ctx, d, plan, s.Target.Driver)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := runDir(cfg, s)
+	if err != nil {
+		return nil, err
+	}
+	sw := &sweep{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
+	if sw.out == nil {
+		sw.out = io.Discard
+	}
+	if len(s.Source) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
+			return nil, fmt.Errorf("tuning run directory: %w", err)
+		}
+	}
+
+	// Put the original back whatever happens below, panics included.
+	restored := false
+	restore := func() {
+		if restored {
+			return
+		}
+		restored = true
+		fmt.Fprintf(sw.out, "restoring the original setting (%s)...\n", settingText(orig.MemoryMB, orig.Prewarm))
+		if rerr := sw.restore(orig); rerr != nil {
+			sw.rec.RestoreError = rerr.Error()
+			fmt.Fprintf(sw.out, "restore failed: %v\n", rerr)
+			return
+		}
+		sw.rec.Restored = true
+	}
+	defer restore()
+
+	sweepErr := sw.run(ctx)
+	restore()
+	return sw.finish(ctx, sweepErr)
+}
+
+// original learns the function's setting before the sweep, the one put
+// back at the end: from the driver, which knows, else from the scenario's
+// tune.current.
+func original(ctx context.Context, d drivers.Driver, plan *Plan, driver string) (results.TuneOriginal, error) {
+	desc, ok := d.(drivers.Describer)
+	if !ok && plan.Current != nil {
+		return results.TuneOriginal{MemoryMB: plan.Current.MemoryMB, Prewarm: plan.Current.Prewarm, Source: "scenario"}, nil
+	}
+	if !ok {
+		return results.TuneOriginal{}, fmt.Errorf("tune with driver %s: it cannot report the current setting (no drivers.Describer); set tune.current or --current so that it can be restored", driver)
+	}
+	dctx, cancel := context.WithTimeout(ctx, plan.StepTimeout)
+	defer cancel()
+	de, err := desc.Describe(dctx)
+	if err != nil {
+		return results.TuneOriginal{}, fmt.Errorf("tune: read the current setting: %w", err)
+	}
+	return results.TuneOriginal{MemoryMB: de.MemoryMB, Prewarm: de.Prewarm, Source: "describe"}, nil
+}
+
+func runDir(cfg Config, s *scenarios.Scenario) (string, error) {
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return "", fmt.Errorf("tuning run directory: %w", err)
+		}
+		return cfg.Dir, nil
+	}
+	base := cfg.ResultsBase
+	if base == "" {
+		base = "results"
+	}
+	name := s.Name
+	if !strings.Contains(name, "tune") {
+		name += "-tune"
+	}
+	return results.NewDir(base, name, time.Now())
+}
+
+// sweep is one tuning run in progress.
+type sweep struct {
+	cfg  Config
+	plan *Plan
+	d    drivers.Driver
+	conf drivers.Configurer
+	dir  string
+	rec  *results.Tune
+	out  io.Writer
+}
+
+// current is the setting the recommendation is compared with: the
+// scenario's tune.current when it gives one, else the original.
+func (sw *sweep) current() drivers.Settings {
+	if c := sw.plan.Current; c != nil {
+		return *c
+	}
+	return drivers.Settings{MemoryMB: sw.rec.Original.MemoryMB, Prewarm: sw.rec.Original.Prewarm}
+}
+
+// settings lists what to measure: the plan's, plus the current setting
+// when the plan leaves it out, so that the change can be told.
+func (sw *sweep) settings() []drivers.Settings {
+	list := append([]drivers.Settings(nil), sw.plan.Settings...)
+	o := sw.current()
+	for _, s := range list {
+		if s == o {
+			return list
+		}
+	}
+	return append(list, o)
+}
+
+// run measures every setting in turn, stopping at the first failure or
+// when ctx ends. Each finished setting is written to tune.json at once.
+func (sw *sweep) run(ctx context.Context) error {
+	list := sw.settings()
+	p := sw.plan
+	fmt.Fprintf(sw.out, "tuning %s: %d settings, %d cold and %d warm samples each%s; pricing %s, traffic %s\n",
+		sw.cfg.Scenario.Name, len(list), p.ColdSamples, p.WarmSamples, phasesNote(sw.cfg.Scenario, p),
+		p.Table.Name, p.TrafficDesc)
+	if _, ok := sw.d.(drivers.ColdForcer); !ok && p.ColdSamples > 0 {
+		wait := time.Duration(len(list)*p.ColdSamples) * idleGap(p.KeepAlive)
+		fmt.Fprintf(sw.out, "the driver cannot force cold starts: each cold sample waits out the keep-alive (%v), %v in all; fewer with --cold-samples\n",
+			p.KeepAlive, wait)
+	}
+	for i, set := range list {
+		ts := results.TuneSetting{
+			Name:     results.SettingName(set.MemoryMB, set.Prewarm),
+			MemoryMB: set.MemoryMB,
+			Prewarm:  set.Prewarm,
+			Current:  set == sw.current(),
+		}
+		fmt.Fprintf(sw.out, "[%*d/%d] %s...\n", len(fmt.Sprint(len(list))), i+1, len(list), settingText(set.MemoryMB, set.Prewarm))
+		start := time.Now()
+		err := sw.measure(ctx, set, &ts)
+		ts.ElapsedS = time.Since(start).Seconds()
+		if err != nil {
+			ts.Error = err.Error()
+		}
+		sw.rec.Settings = append(sw.rec.Settings, ts)
+		sw.rec.FinishedAt = time.Now().UTC()
+		if werr := results.WriteTune(sw.dir, sw.rec); werr != nil {
+			return errors.Join(err, werr)
+		}
+		if err != nil {
+			fmt.Fprintf(sw.out, "      stopped: %v\n", err)
+			return fmt.Errorf("setting %s: %w", settingText(set.MemoryMB, set.Prewarm), err)
+		}
+		fmt.Fprintf(sw.out, "      %s\n", progressLine(&ts))
+	}
+	return nil
+}
+
+// phasesNote says what phases run at each setting, for the first line.
+func phasesNote(s *scenarios.Scenario, p *Plan) string {
+	if !p.Phases || len(s.Phases) == 0 {
+		return ""
+	}
+	var d time.Duration
+	for _, ph := range s.Phases {
+		d += time.Duration(ph.Duration)
+		for _, st := range ph.Steps {
+			if ph.Duration == 0 {
+				d += time.Duration(st.Duration)
+			}
+		}
+	}
+	return fmt.Sprintf(", then the scenario's %d phases (%v)", len(s.Phases), d)
+}
+
+// measure configures one setting and measures it into ts.
+func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.TuneSetting) error {
+	p := sw.plan
+	platform := set // what the platform is asked for
+	if p.Mechanism == cost.KeepWarm {
+		platform.Prewarm = 0 // the pings do the prewarming
+	}
+	if err := sw.step(ctx, func(ctx context.Context) error { return sw.conf.Configure(ctx, platform) }); err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+
+	col := &collector{table: p.Table}
+	sp := newSampler(sw.d, runner.Detection(sw.cfg.Scenario.Cold), col, "tune-"+ts.Name+"-")
+	if p.ColdSamples > 0 {
+		if _, err := sp.cold(ctx, p.ColdSamples, platform.Prewarm, sw.makeCold); err != nil {
+			return fmt.Errorf("cold samples: %w", err)
+		}
+	}
+	if err := sp.warm(ctx, p.WarmSamples); err != nil {
+		return fmt.Errorf("warm samples: %w", err)
+	}
+
+	var run *results.Run
+	if p.Phases && len(sw.cfg.Scenario.Phases) > 0 {
+		stop := func() {}
+		if p.Mechanism == cost.KeepWarm && set.Prewarm > 0 {
+			stop = sp.keepWarm(ctx, set.Prewarm, p.KeepWarmEvery)
+		}
+		ts.RunDir = path.Join(results.SettingsDir, ts.Name) // slashes in the record, on any OS
+		// The phases run as a plain run of the scenario: without its
+		// tune: block, which is this sweep's business only.
+		plain := *sw.cfg.Scenario
+		plain.Tune = nil
+		res, err := runner.Run(ctx, runner.Config{
+			Scenario: &plain,
+			Dir:      filepath.Join(sw.dir, filepath.FromSlash(ts.RunDir)),
+			Version:  sw.cfg.Version,
+			Observer: col.observe,
+			Driver:   sw.d,
+		})
+		stop()
+		if res != nil {
+			run = res.Run
+		}
+		if err != nil {
+			summarize(ts, sp.samples(), run)
+			return fmt.Errorf("phases: %w", err)
+		}
+	}
+	summarize(ts, sp.samples(), run)
+	b, err := col.billing()
+	if err != nil {
+		return err
+	}
+	ts.Billed = results.TuneBilled{
+		Source:     b.source,
+		WarmMeanMs: ms(b.warm),
+		ColdMeanMs: ms(b.cold),
+		BusyMs:     ms(b.busy),
+		Count:      b.count,
+	}
+	ts.MaxMemoryUsedMB = b.maxMemoryMB
+	est, err := cost.Compute(p.Table, p.Traffic, cost.Usage{
+		MemoryMB:      set.MemoryMB,
+		Prewarm:       set.Prewarm,
+		Mechanism:     p.Mechanism,
+		KeepWarmEvery: p.KeepWarmEvery,
+		WarmBilled:    b.warm,
+		ColdBilled:    b.cold,
+		Busy:          b.busy,
+		KeepAlive:     p.KeepAlive,
+	})
+	if err != nil {
+		return fmt.Errorf("cost: %w", err)
+	}
+	ts.Cost = costRecord(est)
+	ts.TypicalMs, ts.TypicalFrom = typical(ts, b)
+	ts.Complete = true
+	return nil
+}
+
+// makeCold makes the next request land on a new instance: the driver's
+// ForceCold where it has one, else an idle gap longer than the keep-alive.
+func (sw *sweep) makeCold(ctx context.Context) error {
+	if f, ok := sw.d.(drivers.ColdForcer); ok {
+		return sw.step(ctx, f.ForceCold)
+	}
+	t := time.NewTimer(idleGap(sw.plan.KeepAlive))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// idleGap is how long to leave a function idle for its instances to
+// expire: the keep-alive and a tenth more, since platforms keep instances
+// for roughly, not exactly, their keep-alive.
+func idleGap(keepAlive time.Duration) time.Duration {
+	return keepAlive + max(keepAlive/10, 50*time.Millisecond)
+}
+
+// step runs a control-plane call with the plan's step timeout.
+func (sw *sweep) step(ctx context.Context, f func(context.Context) error) error {
+	sctx, cancel := context.WithTimeout(ctx, sw.plan.StepTimeout)
+	defer cancel()
+	return f(sctx)
+}
+
+// restore puts the original setting back with a fresh context: through
+// the driver's drivers.Restorer when it has one (it knows everything it
+// changed), else by configuring the original memory and prewarm.
+func (sw *sweep) restore(orig results.TuneOriginal) error {
+	ctx, cancel := context.WithTimeout(context.Background(), sw.plan.StepTimeout)
+	defer cancel()
+	if r, ok := sw.d.(drivers.Restorer); ok {
+		return r.Restore(ctx)
+	}
+	return sw.conf.Configure(ctx, drivers.Settings{MemoryMB: orig.MemoryMB, Prewarm: orig.Prewarm})
+}
+
+// finish ranks the settings, writes the final record and the reports, and
+// returns the result with the sweep's error, if any.
+func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
+	rec := sw.rec
+	rec.FinishedAt = time.Now().UTC()
+	rec.Complete = sweepErr == nil
+	if sweepErr != nil {
+		if ctx.Err() != nil {
+			rec.Interrupted = interruption(ctx, sweepErr)
+		} else {
+			rec.Error = sweepErr.Error()
+		}
+	}
+	rec.Recommendation = Recommend(rec)
+	var errs []error
+	if err := results.WriteTune(sw.dir, rec); err != nil {
+		errs = append(errs, err)
+	}
+	if err := report.WriteTuneFiles(sw.dir, rec); err != nil {
+		errs = append(errs, fmt.Errorf("tuning report: %w", err))
+	}
+	if rec.RestoreError != "" {
+		errs = append(errs, fmt.Errorf("restore the original setting: %s", rec.RestoreError))
+	}
+	res := &Result{Dir: sw.dir, Tune: rec}
+	if sweepErr != nil {
+		errs = append([]error{sweepErr}, errs...)
+	}
+	return res, errors.Join(errs...)
+}
+
+func interruption(ctx context.Context, err error) string {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause.Error()
+	}
+	if strings.TrimSpace(err.Error()) == "" {
+		return "interrupted"
+	}
+	return err.Error()
+}
