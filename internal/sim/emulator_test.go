@@ -340,7 +340,8 @@ func TestConcurrencyLimit(t *testing.T) {
 	if r.Status != http.StatusTooManyRequests {
 		t.Fatalf("status %d, want 429", r.Status)
 	}
-	if r.Elapsed > 60*time.Millisecond {
+	// At once: well before a busy instance could have freed up.
+	if r.Elapsed > cfg.Handler/2 {
 		t.Errorf("429 took %v, want it immediately", r.Elapsed)
 	}
 	if r.instance() != "" || r.Header.Get(HeaderCold) != "false" || r.Header.Get(HeaderMemorySize) != "1769" {
