@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http/httptrace"
 	"sync"
@@ -78,4 +79,16 @@ func (t *tracer) finish(c *drivers.Call) {
 	c.Sent = t.wrote
 	n := &c.Net
 	*n = drivers.NetTimings{DNS: t.dns, Connect: t.conn, TLS: t.tls, FirstByte: t.firstByte, NewConn: t.newConn}
+}
+
+// Trace starts recording the network phases of one HTTP request made with
+// ctx, for drivers that call an HTTP API through another client (the AWS
+// SDK): finish copies them into c and must be called once the response has
+// been read.
+func Trace(ctx context.Context) (traced context.Context, finish func(c *drivers.Call)) {
+	t := getTracer()
+	return httptrace.WithClientTrace(ctx, t.ct), func(c *drivers.Call) {
+		t.finish(c)
+		t.put()
+	}
 }

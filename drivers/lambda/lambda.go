@@ -18,12 +18,10 @@ package lambda
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strings"
@@ -39,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/coldbench/coldbench/drivers"
+	httpdriver "github.com/coldbench/coldbench/drivers/http"
 )
 
 func init() {
@@ -313,8 +312,9 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	var t tracer
-	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	// The network phases, as the http driver records them, so that a cold
+	// connection to the Lambda API is not taken for a cold start.
+	ctx, finish := httpdriver.Trace(ctx)
 	out, err := d.invoker.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   &d.fn.id,
 		Qualifier:      optional(*d.qual.Load()),
@@ -322,7 +322,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		LogType:        types.LogTypeTail,
 		Payload:        payload,
 	})
-	t.finish(c)
+	finish(c)
 	if err != nil {
 		return invokeError(c, err)
 	}
@@ -374,51 +374,4 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// tracer records the network phases of one Invoke request, as the http
-// driver does, so that a cold connection to the Lambda API is not taken
-// for a cold start. Callbacks run on transport goroutines, so fields are
-// locked.
-type tracer struct {
-	mu                                   sync.Mutex
-	dnsStart, connStart, tlsStart, wrote time.Time
-	dns, conn, tls, firstByte            time.Duration
-	newConn                              bool
-}
-
-func (t *tracer) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		DNSStart: func(httptrace.DNSStartInfo) { t.locked(func() { t.dnsStart = time.Now() }) },
-		DNSDone:  func(httptrace.DNSDoneInfo) { t.locked(func() { t.dns = time.Since(t.dnsStart) }) },
-		ConnectStart: func(string, string) {
-			t.locked(func() {
-				if t.connStart.IsZero() {
-					t.connStart = time.Now()
-				}
-			})
-		},
-		ConnectDone:       func(string, string, error) { t.locked(func() { t.conn = time.Since(t.connStart) }) },
-		TLSHandshakeStart: func() { t.locked(func() { t.tlsStart = time.Now() }) },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { t.locked(func() { t.tls = time.Since(t.tlsStart) }) },
-		GotConn:           func(i httptrace.GotConnInfo) { t.locked(func() { t.newConn = !i.Reused }) },
-		// The SDK signs the request before it is written, so "sent" is
-		// when the transport finished writing it, after signing.
-		WroteRequest:         func(httptrace.WroteRequestInfo) { t.locked(func() { t.wrote = time.Now() }) },
-		GotFirstResponseByte: func() { t.locked(func() { t.firstByte = time.Since(t.wrote) }) },
-	}
-}
-
-func (t *tracer) locked(f func()) {
-	t.mu.Lock()
-	f()
-	t.mu.Unlock()
-}
-
-// finish copies what was recorded into c.
-func (t *tracer) finish(c *drivers.Call) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c.Sent = t.wrote
-	c.Net = drivers.NetTimings{DNS: t.dns, Connect: t.conn, TLS: t.tls, FirstByte: t.firstByte, NewConn: t.newConn}
 }
