@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldbench/coldbench/drivers/lambda/lambdafake"
+	"github.com/coldbench/coldbench/results"
+)
+
+// TestTuneLambdaFake runs a 2 × 2 `coldbench tune` through the binary
+// against the Lambda fake, which speaks the real REST protocol and checks
+// every SigV4 signature: memory through UpdateFunctionConfiguration,
+// prewarm through provisioned concurrency on the coldbench alias, cold
+// starts forced by an environment change. Afterwards the function is as it
+// was: memory, environment, no alias, no provisioned concurrency.
+// Not parallel: it sets the environment the child inherits (credentials).
+func TestTuneLambdaFake(t *testing.T) {
+	fake := lambdafake.New(t, lambdafake.Options{UpdateDelay: 10 * time.Millisecond})
+	fake.AddFunction("checkout", lambdafake.FunctionOptions{
+		MemoryMB: 512, Env: map[string]string{"STAGE": "prod"},
+		Init: 60 * time.Millisecond, Handler: 5 * time.Millisecond, KeepAlive: 5 * time.Second,
+	})
+	for _, kv := range fake.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	before, _ := fake.Function("checkout")
+
+	p := writeScenario(t, fmt.Sprintf(`
+name: lambda-tune
+target: {driver: lambda, function: checkout, endpoint: %q, timeout: 10s, ready_timeout: 30s}
+phases:
+  - {name: burst, duration: 300ms, burst: {requests: 3}}
+  - {name: steady, duration: 500ms, rate: 10}
+tune:
+  memory: [512, 1024]
+  prewarm: [0, 1]
+  samples: {cold: 2, warm: 4}
+  strategy: cost
+  traffic: {requests_per_month: 1000000}
+`, fake.URL))
+	dir := filepath.Join(t.TempDir(), "tune")
+	out, code := coldbench(t, "tune", p, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rec, err := results.LoadTune(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
+		t.Fatalf("complete=%v restored=%v settings=%d recommendation=%v\n%s", rec.Complete, rec.Restored, len(rec.Settings), rec.Recommendation, out)
+	}
+	for _, s := range rec.Settings {
+		if s.Cold.Count < 2 || s.Warm.Count < 4 {
+			t.Errorf("%s: %d cold, %d warm samples", s.Name, s.Cold.Count, s.Warm.Count)
+		}
+	}
+	after, _ := fake.Function("checkout")
+	if after.MemoryMB != before.MemoryMB || after.Env["STAGE"] != "prod" || len(after.Env) != len(before.Env) ||
+		len(after.Aliases) != len(before.Aliases) || len(after.Provisioned) != len(before.Provisioned) {
+		t.Errorf("function not restored:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
