@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/drivers/lambda/lambdafake"
+	"github.com/coldbench/coldbench/drivers/openfaas/openfaasfake"
 	"github.com/coldbench/coldbench/results"
 )
 
@@ -63,6 +64,55 @@ tune:
 	after, _ := fake.Function("checkout")
 	if after.MemoryMB != before.MemoryMB || after.Env["STAGE"] != "prod" || len(after.Env) != len(before.Env) ||
 		len(after.Aliases) != len(before.Aliases) || len(after.Provisioned) != len(before.Provisioned) {
+		t.Errorf("function not restored:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+// TestTuneOpenFaaSFake runs a 2 × 2 `coldbench tune` through the binary
+// against the fake OpenFaaS gateway (its REST paths, basic auth and JSON
+// shapes): memory through the function's limits, prewarm through
+// com.openfaas.scale.min, cold starts by scaling to zero. Afterwards the
+// function's limits and labels are as they were.
+func TestTuneOpenFaaSFake(t *testing.T) {
+	t.Parallel()
+	g := openfaasfake.New(openfaasfake.Options{Username: "admin", Password: "s3cret", ColdStart: 50 * time.Millisecond})
+	t.Cleanup(g.Close)
+	labels := map[string]string{"team": "bench"}
+	g.Deploy(openfaasfake.FunctionDeployment{
+		Service: "echo", Image: "ghcr.io/openfaas/alpine:latest", Labels: &labels,
+		Limits: &openfaasfake.FunctionResources{Memory: "256Mi"},
+	}, 1)
+	before, _ := g.Status("echo")
+
+	p := writeScenario(t, fmt.Sprintf(`
+name: openfaas-tune
+target: {driver: openfaas, gateway: %q, function: echo, username: admin, password: s3cret, timeout: 10s, ready_timeout: 30s, poll_interval: 50ms}
+phases:
+  - {name: burst, duration: 300ms, burst: {requests: 3}}
+  - {name: steady, duration: 500ms, rate: 10}
+tune:
+  memory: [256, 512]
+  prewarm: [0, 1]
+  samples: {cold: 2, warm: 4}
+  strategy: cost
+  pricing: {table: aws-lambda-x86_64}
+  traffic: {requests_per_month: 1000000}
+`, g.URL))
+	dir := filepath.Join(t.TempDir(), "tune")
+	out, code := coldbench(t, "tune", p, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rec, err := results.LoadTune(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
+		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
+	}
+	after, _ := g.Status("echo")
+	if after.Limits == nil || before.Limits == nil || after.Limits.Memory != before.Limits.Memory ||
+		after.Labels == nil || (*after.Labels)["team"] != "bench" || (*after.Labels)["com.openfaas.scale.min"] != "" {
 		t.Errorf("function not restored:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
