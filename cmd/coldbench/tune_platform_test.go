@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coldbench/coldbench/drivers/cloudrun/cloudrunfake"
 	"github.com/coldbench/coldbench/drivers/lambda/lambdafake"
 	"github.com/coldbench/coldbench/drivers/openfaas/openfaasfake"
 	"github.com/coldbench/coldbench/results"
@@ -114,5 +115,56 @@ tune:
 	if after.Limits == nil || before.Limits == nil || after.Limits.Memory != before.Limits.Memory ||
 		after.Labels == nil || (*after.Labels)["team"] != "bench" || (*after.Labels)["com.openfaas.scale.min"] != "" {
 		t.Errorf("function not restored:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+// TestTuneCloudRunFake runs a 2 × 2 `coldbench tune` through the binary
+// against the fake Cloud Run Admin API v2 (service PATCHes with update
+// masks, long-running operations, identity tokens minted by the real Google
+// auth library from a service-account key the fake issued): memory and
+// minInstanceCount on the template, cold starts by a new revision. The
+// template is back as it was afterwards.
+func TestTuneCloudRunFake(t *testing.T) {
+	t.Parallel()
+	f := cloudrunfake.New(cloudrunfake.Options{ColdStart: 50 * time.Millisecond})
+	t.Cleanup(f.Close)
+	f.CreateService(cloudrunfake.Service{Name: "hello", Image: "us-docker.pkg.dev/cloudrun/container/hello"})
+	creds, err := f.WriteCredentials(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(f.Template("hello")["containers"], f.Template("hello")["scaling"])
+	if !strings.Contains(before, "memory") {
+		t.Fatalf("the fake's template has no memory limit to restore: %s", before)
+	}
+
+	p := writeScenario(t, fmt.Sprintf(`
+name: cloudrun-tune
+target: {driver: cloudrun, project: bench-project, region: us-central1, service: hello, endpoint: %q, credentials_file: %q, timeout: 10s, ready_timeout: 30s, poll_interval: 20ms}
+phases:
+  - {name: burst, duration: 300ms, burst: {requests: 3}}
+  - {name: steady, duration: 500ms, rate: 10}
+tune:
+  memory: [512, 1024]
+  prewarm: [0, 1]
+  samples: {cold: 2, warm: 4}
+  strategy: cost
+  pricing: {table: cloud-run}
+  traffic: {requests_per_month: 1000000}
+`, f.URL, creds))
+	dir := filepath.Join(t.TempDir(), "tune")
+	out, code := coldbench(t, "tune", p, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rec, err := results.LoadTune(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
+		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
+	}
+	if after := fmt.Sprint(f.Template("hello")["containers"], f.Template("hello")["scaling"]); after != before {
+		t.Errorf("service template not restored:\nbefore %s\nafter  %s", before, after)
 	}
 }
