@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/coldbench/coldbench/drivers/cloudrun/cloudrunfake"
+	"github.com/coldbench/coldbench/drivers/knative/knativefake"
 	"github.com/coldbench/coldbench/drivers/lambda/lambdafake"
 	"github.com/coldbench/coldbench/drivers/openfaas/openfaasfake"
 	"github.com/coldbench/coldbench/results"
@@ -165,6 +169,66 @@ tune:
 		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
 	}
 	if after := fmt.Sprint(f.Template("hello")["containers"], f.Template("hello")["scaling"]); after != before {
+		t.Errorf("service template not restored:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestTuneKnativeFake runs a 2 × 2 `coldbench tune` through the binary
+// against a fake Kubernetes API serving Knative Services and Revisions,
+// reached with a kubeconfig as a user's cluster would be: memory through
+// container resources, prewarm through the min-scale annotation, cold
+// starts by a new revision or scale to zero. The Service's template is back
+// as it was afterwards.
+func TestTuneKnativeFake(t *testing.T) {
+	t.Parallel()
+	c := knativefake.New(knativefake.Options{ColdStart: 50 * time.Millisecond, IdleAfter: 200 * time.Millisecond})
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.CreateService(ctx, knativefake.Service{Name: "hello", Image: "ghcr.io/knative/helloworld-go:latest", Memory: "128Mi", AtZero: true}); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := c.WriteKubeconfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := func() string {
+		u, err := c.Get("services", "default", "hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tpl, _, _ := unstructured.NestedMap(u.Object, "spec", "template")
+		return fmt.Sprint(tpl)
+	}
+	before := template()
+
+	p := writeScenario(t, fmt.Sprintf(`
+name: knative-tune
+target: {driver: knative, service: hello, kubeconfig: %q, timeout: 10s, ready_timeout: 30s, poll_interval: 20ms}
+phases:
+  - {name: burst, duration: 300ms, burst: {requests: 3}}
+  - {name: steady, duration: 500ms, rate: 10}
+tune:
+  memory: [128, 256]
+  prewarm: [0, 1]
+  samples: {cold: 2, warm: 4}
+  strategy: cost
+  pricing: {table: cloud-run}
+  traffic: {requests_per_month: 1000000}
+`, kubeconfig))
+	dir := filepath.Join(t.TempDir(), "tune")
+	out, code := coldbench(t, "tune", p, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rec, err := results.LoadTune(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
+		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
+	}
+	if after := template(); !strings.Contains(after, "128Mi") || strings.Contains(after, "min-scale:1") {
 		t.Errorf("service template not restored:\nbefore %s\nafter  %s", before, after)
 	}
 }
