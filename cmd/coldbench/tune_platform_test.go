@@ -17,6 +17,26 @@ import (
 	"github.com/coldbench/coldbench/results"
 )
 
+// tuneSweep runs `coldbench tune` on scenario file p (a 2 × 2 sweep) and
+// checks that it completed, restored the original setting and recommended
+// one of its four settings.
+func tuneSweep(t *testing.T, p string) *results.Tune {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tune")
+	out, code := coldbench(t, "tune", p, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rec, err := results.LoadTune(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
+		t.Fatalf("complete=%v restored=%v settings=%d recommendation=%v\n%s", rec.Complete, rec.Restored, len(rec.Settings), rec.Recommendation, out)
+	}
+	return rec
+}
+
 // TestTuneLambdaFake runs a 2 × 2 `coldbench tune` through the binary
 // against the Lambda fake, which speaks the real REST protocol and checks
 // every SigV4 signature: memory through UpdateFunctionConfiguration,
@@ -49,18 +69,7 @@ tune:
   strategy: cost
   traffic: {requests_per_month: 1000000}
 `, fake.URL))
-	dir := filepath.Join(t.TempDir(), "tune")
-	out, code := coldbench(t, "tune", p, "--out", dir)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	rec, err := results.LoadTune(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
-		t.Fatalf("complete=%v restored=%v settings=%d recommendation=%v\n%s", rec.Complete, rec.Restored, len(rec.Settings), rec.Recommendation, out)
-	}
+	rec := tuneSweep(t, p)
 	for _, s := range rec.Settings {
 		if s.Cold.Count < 2 || s.Warm.Count < 4 {
 			t.Errorf("%s: %d cold, %d warm samples", s.Name, s.Cold.Count, s.Warm.Count)
@@ -103,18 +112,7 @@ tune:
   pricing: {table: aws-lambda-x86_64}
   traffic: {requests_per_month: 1000000}
 `, g.URL))
-	dir := filepath.Join(t.TempDir(), "tune")
-	out, code := coldbench(t, "tune", p, "--out", dir)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	rec, err := results.LoadTune(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
-		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
-	}
+	tuneSweep(t, p)
 	after, _ := g.Status("echo")
 	if after.Limits == nil || before.Limits == nil || after.Limits.Memory != before.Limits.Memory ||
 		after.Labels == nil || (*after.Labels)["team"] != "bench" || (*after.Labels)["com.openfaas.scale.min"] != "" {
@@ -156,18 +154,7 @@ tune:
   pricing: {table: cloud-run}
   traffic: {requests_per_month: 1000000}
 `, f.URL, creds))
-	dir := filepath.Join(t.TempDir(), "tune")
-	out, code := coldbench(t, "tune", p, "--out", dir)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	rec, err := results.LoadTune(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
-		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
-	}
+	tuneSweep(t, p)
 	if after := fmt.Sprint(f.Template("hello")["containers"], f.Template("hello")["scaling"]); after != before {
 		t.Errorf("service template not restored:\nbefore %s\nafter  %s", before, after)
 	}
@@ -216,18 +203,7 @@ tune:
   pricing: {table: cloud-run}
   traffic: {requests_per_month: 1000000}
 `, kubeconfig))
-	dir := filepath.Join(t.TempDir(), "tune")
-	out, code := coldbench(t, "tune", p, "--out", dir)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	rec, err := results.LoadTune(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rec.Complete || !rec.Restored || len(rec.Settings) != 4 || rec.Recommendation == nil {
-		t.Fatalf("complete=%v restored=%v settings=%d\n%s", rec.Complete, rec.Restored, len(rec.Settings), out)
-	}
+	tuneSweep(t, p)
 	if after := template(); !strings.Contains(after, "128Mi") || strings.Contains(after, "min-scale:1") {
 		t.Errorf("service template not restored:\nbefore %s\nafter  %s", before, after)
 	}
