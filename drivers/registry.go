@@ -97,3 +97,23 @@ type URLSetter interface {
 type ColdHeaderSetter interface {
 	SetColdHeaders(cold []string, instance string)
 }
+
+// RegisterConfig registers a driver whose settings are a *C made by
+// defaults and opened by open: the common case, without each driver
+// writing the type assertion from any.
+func RegisterConfig[C any, D Driver](name string, defaults func() *C, open func(context.Context, *C) (D, error)) {
+	Register(name, Factory{
+		Config: func() any { return defaults() },
+		Open: func(ctx context.Context, cfg any) (Driver, error) {
+			c, ok := cfg.(*C)
+			if !ok {
+				return nil, fmt.Errorf("%s driver: config is %T, want %T", name, cfg, c)
+			}
+			d, err := open(ctx, c)
+			if err != nil {
+				return nil, err // not a typed nil in a non-nil interface
+			}
+			return d, nil
+		},
+	})
+}

@@ -26,16 +26,7 @@ import (
 )
 
 func init() {
-	drivers.Register("cloudrun", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("cloudrun driver: config is %T, want *cloudrun.Config", cfg)
-			}
-			return Open(ctx, c)
-		},
-	})
+	drivers.RegisterConfig("cloudrun", DefaultConfig, Open)
 }
 
 // AnnotationNonce is the template annotation ForceCold changes to roll a

@@ -11,7 +11,6 @@
 package grpcdriver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -25,16 +24,7 @@ import (
 )
 
 func init() {
-	drivers.Register("grpc", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("grpc driver: config is %T, want *grpcdriver.Config", cfg)
-			}
-			return Open(ctx, c)
-		},
-	})
+	drivers.RegisterConfig("grpc", DefaultConfig, Open)
 }
 
 // Config is the grpc driver's settings under a scenario's target block.

@@ -28,16 +28,7 @@ import (
 )
 
 func init() {
-	drivers.Register("http", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("http driver: config is %T, want *http.Config", cfg)
-			}
-			return New(c)
-		},
-	})
+	drivers.RegisterConfig("http", DefaultConfig, func(_ context.Context, c *Config) (*Driver, error) { return New(c) })
 }
 
 // Config is the http driver's settings under a scenario's target block.

@@ -34,16 +34,7 @@ import (
 )
 
 func init() {
-	drivers.Register("knative", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("knative driver: config is %T, want *knative.Config", cfg)
-			}
-			return Open(ctx, c)
-		},
-	})
+	drivers.RegisterConfig("knative", DefaultConfig, Open)
 }
 
 // Driver invokes one Knative Service and controls it through the

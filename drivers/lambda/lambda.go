@@ -41,16 +41,7 @@ import (
 )
 
 func init() {
-	drivers.Register("lambda", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("lambda driver: config is %T, want *lambda.Config", cfg)
-			}
-			return Open(ctx, c)
-		},
-	})
+	drivers.RegisterConfig("lambda", DefaultConfig, Open)
 }
 
 // AliasName is the alias that Configure creates or moves, and that

@@ -26,16 +26,7 @@ import (
 )
 
 func init() {
-	drivers.Register("openfaas", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("openfaas driver: config is %T, want *openfaas.Config", cfg)
-			}
-			return Open(ctx, c)
-		},
-	})
+	drivers.RegisterConfig("openfaas", DefaultConfig, Open)
 }
 
 // Driver invokes one OpenFaaS function and controls it through the gateway.

@@ -19,16 +19,7 @@ import (
 )
 
 func init() {
-	drivers.Register("sim", drivers.Factory{
-		Config: func() any { return DefaultConfig() },
-		Open: func(ctx context.Context, cfg any) (drivers.Driver, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("sim driver: config is %T, want *sim.Config", cfg)
-			}
-			return Open(ctx, c)
-		},
-	})
+	drivers.RegisterConfig("sim", DefaultConfig, Open)
 }
 
 // Config is the emulated function, under a scenario's target block.
