@@ -6,31 +6,18 @@ import (
 	"github.com/coldbench/coldbench/drivers"
 )
 
-// revisionGate tells a request's temperature from the actual replica count
-// of the revision that serves the Service, as a watch on revisions reports
-// it.
+// revisionGate is a drivers.ReplicaGate on the actual replica count of the
+// revision that serves the Service, as a watch on revisions reports it.
+// Knative's activator holds a request while the revision has no pod and
+// scales it from zero, so the replica-count rule holds.
 //
-// Knative routes a request to a pod only once the pod is ready; when a
-// revision has no pod, the activator holds the request and scales the
-// revision from zero. So a request that starts while the serving revision
-// has 0 actual replicas, and before any response came back since, is cold;
-// one that starts while it has pods is warm; with no count known the
-// temperature is unknown and the engine infers it.
-//
-// Subtleness ahead: a revision's status lags its pods (the activator
-// forwards as soon as a pod is ready, the status follows), so after a cold
-// response the watch may still say 0. Only a change from a positive count
-// to 0 arms the gate (the revision went to zero), and follow arms it when
-// the driver has just seen the revision at zero itself (ForceCold). Counts
-// are read from the informer's store, always the newest, so an event
-// delivered late cannot bring back an old count.
+// Counts are read from the informer's store, always the newest, so an
+// event delivered late cannot bring back an old count; only a change of
+// revision (follow) starts a new epoch.
 type revisionGate struct {
-	mu    sync.Mutex
-	rev   string // the revision requests go to
-	known bool   // a count has been read for it
-	last  int    // the last count read
-	zero  bool   // armed: at zero, and nothing served since
-	epoch uint64 // bumped by follow, so that older requests cannot disarm
+	drivers.ReplicaGate
+	mu  sync.Mutex
+	rev string // the revision requests go to
 }
 
 // follow points the gate at rev with n actual replicas, as the driver has
@@ -39,8 +26,8 @@ type revisionGate struct {
 func (g *revisionGate) follow(rev string, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.rev, g.last, g.epoch = rev, n, g.epoch+1
-	g.known, g.zero = true, n == 0
+	g.rev = rev
+	g.Arm(n)
 }
 
 // revision is the revision the gate follows.
@@ -54,37 +41,7 @@ func (g *revisionGate) revision() string {
 func (g *revisionGate) observe(rev string, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if rev != g.rev {
-		return
+	if rev == g.rev {
+		g.Observe(n, g.Epoch())
 	}
-	switch {
-	case n > 0:
-		g.zero = false
-	case !g.known || g.last > 0:
-		g.zero = true
-	}
-	g.known, g.last = true, n
-}
-
-// served records a response to a request started in epoch.
-func (g *revisionGate) served(epoch uint64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if epoch == g.epoch {
-		g.zero = false
-	}
-}
-
-// temperature is the temperature of a request starting now, and the epoch
-// to pass to served.
-func (g *revisionGate) temperature() (drivers.Temperature, uint64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	switch {
-	case !g.known:
-		return drivers.Unknown, g.epoch
-	case g.zero:
-		return drivers.Cold, g.epoch
-	}
-	return drivers.Warm, g.epoch
 }

@@ -7,7 +7,7 @@
 // OpenFaaS sets no cold-start header. The driver follows the function's
 // available replica count instead: a request that arrives while none is
 // available waits for a scale from zero, and is reported cold with the
-// platform as the source (see replicaGate). Without API credentials the
+// platform as the source (see drivers.ReplicaGate). Without API credentials the
 // temperature is left unknown and the engine infers it.
 package openfaas
 
@@ -34,7 +34,7 @@ type Driver struct {
 	*httpdriver.Driver
 	cfg  Config
 	gw   *gateway
-	gate replicaGate
+	gate drivers.ReplicaGate
 
 	stopPoll context.CancelFunc
 	polling  sync.WaitGroup
@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	st, err := d.gw.status(ctx)
 	switch {
 	case err == nil:
-		d.gate.arm(int(st.AvailableReplicas))
+		d.gate.Arm(int(st.AvailableReplicas))
 		if cfg.PollInterval > 0 {
 			pctx, cancel := context.WithCancel(context.Background())
 			d.stopPoll = cancel
@@ -109,7 +109,7 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 // Invoke implements drivers.Driver. The temperature is decided when the
 // request starts, from the replica count known then.
 func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
-	t, epoch := d.gate.temperature()
+	t, epoch := d.gate.Temperature()
 	if t != drivers.Unknown {
 		c.Temp, c.Source = t, drivers.SourcePlatform
 	}
@@ -121,7 +121,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		}
 		return err
 	}
-	d.gate.served(epoch)
+	d.gate.Served(epoch)
 	return nil
 }
 
@@ -147,16 +147,16 @@ func (d *Driver) poll(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		epoch := d.gate.current()
+		epoch := d.gate.Epoch()
 		st, err := d.gw.status(ctx)
 		if err != nil {
 			if failed++; failed == 3 {
-				d.gate.forget()
+				d.gate.Forget()
 			}
 			continue
 		}
 		failed = 0
-		d.gate.observe(int(st.AvailableReplicas), epoch)
+		d.gate.Observe(int(st.AvailableReplicas), epoch)
 	}
 }
 
@@ -214,7 +214,7 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 	if err != nil {
 		return err
 	}
-	d.gate.arm(int(st.AvailableReplicas))
+	d.gate.Arm(int(st.AvailableReplicas))
 	return nil
 }
 
@@ -239,7 +239,7 @@ func (d *Driver) ForceCold(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	d.gate.arm(0)
+	d.gate.Arm(0)
 	if n := st.minScale(); n > 0 {
 		if err := d.gw.scale(ctx, n); err != nil {
 			return err
@@ -250,7 +250,7 @@ func (d *Driver) ForceCold(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d.gate.arm(int(st.AvailableReplicas))
+		d.gate.Arm(int(st.AvailableReplicas))
 	}
 	return nil
 }
@@ -259,12 +259,12 @@ func (d *Driver) ForceCold(ctx context.Context) error {
 // memory from the memory limit, prewarm from the min-scale label,
 // instances from the available replicas.
 func (d *Driver) Describe(ctx context.Context) (drivers.Description, error) {
-	epoch := d.gate.current()
+	epoch := d.gate.Epoch()
 	st, err := d.gw.status(ctx)
 	if err != nil {
 		return drivers.Description{}, err
 	}
-	d.gate.observe(int(st.AvailableReplicas), epoch)
+	d.gate.Observe(int(st.AvailableReplicas), epoch)
 	return drivers.Description{
 		Settings:  drivers.Settings{MemoryMB: st.memoryMB(), Prewarm: st.minScale()},
 		Platform:  "openfaas",
