@@ -81,6 +81,36 @@ func TestTuneEndToEnd(t *testing.T) {
 			t.Error(err)
 		}
 	}
+
+	// `coldbench report` re-renders the tuning run from tune.json alone.
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.md", "report.html", "tune-memory.png"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	for _, c := range []struct{ format, want string }{
+		{"text", "RECOMMENDATION (strategy speed)"},
+		{"json", `"schema": "coldbench.tune/v1"`},
+		{"md", "## Recommendation"},
+		{"html", "<html"},
+	} {
+		out, code := coldbench(t, "report", dir, "--format", c.format, "--write")
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("report --format %s: exit %d, output lacks %q:\n%.400s", c.format, code, c.want, out)
+		}
+	}
+	again, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil || !bytes.Equal(again, md) {
+		t.Errorf("report --write did not rewrite report.md as the tuning run wrote it (err %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tune-memory.png")); err != nil {
+		t.Error(err)
+	}
+	if out, code := coldbench(t, "report", dir, "--format", "csv"); code != 2 || !strings.Contains(out, "tuning run renders as") {
+		t.Errorf("report --format csv of a tuning run: exit %d:\n%s", code, out)
+	}
 }
 
 func TestTuneErrors(t *testing.T) {
