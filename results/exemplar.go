@@ -223,5 +223,5 @@ func decodeID(dst []byte, s string) error {
 
 // durMs and msDur convert exactly both ways for any duration below
 // 2^53 ns (104 days): JSON keeps a float64 exactly.
-func durMs(d time.Duration) float64 { return float64(d) / 1e6 }
+func durMs(d time.Duration) float64  { return float64(d) / 1e6 }
 func msDur(ms float64) time.Duration { return time.Duration(math.Round(ms * 1e6)) }
