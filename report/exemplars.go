@@ -40,7 +40,7 @@ func exemplarTable(ps *results.PhaseStats) *Table {
 	if len(named) == 0 {
 		return nil
 	}
-	t := &Table{Header: []string{"Slowest", "Latency", "Service", "Sent at", "Trace id", "Request id"}, Align: "l"}
+	t := &Table{Header: []string{"Slowest", "Latency", "Service", "Sent at", "Trace id", "Request id"}, Align: "lrrrcc"}
 	for _, n := range named {
 		for i := range n.x.Slowest {
 			e := &n.x.Slowest[i]
