@@ -69,13 +69,13 @@ func TestExemplarsMergeExact(t *testing.T) {
 
 // TestExemplarsMergeUniform: the random exemplars of two parts of very
 // different sizes (900 and 100 requests) merge to a uniform sample of the
-// union: over 2000 trials, 90% of the merged exemplars come from the big
-// part (± 2 points; the standard error is 0.3).
+// union: over 500 trials, 90% of the merged exemplars come from the big
+// part (± 3 points; the standard error is 0.6).
 func TestExemplarsMergeUniform(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	fromBig, total := 0, 0
-	for range 2000 {
+	for range 500 {
 		var big, small Exemplars
 		for i := range 1000 {
 			e := request(i, time.Millisecond, rng.Uint64(), drivers.OK)
@@ -93,7 +93,7 @@ func TestExemplarsMergeUniform(t *testing.T) {
 			total++
 		}
 	}
-	if share := float64(fromBig) / float64(total); share < 0.88 || share > 0.92 {
+	if share := float64(fromBig) / float64(total); share < 0.87 || share > 0.93 {
 		t.Errorf("%.3f of the merged sample from the part holding 90%% of requests", share)
 	}
 }

@@ -28,7 +28,8 @@ func (r *traceRecorder) Close() error { return nil }
 
 // TestTraceIDs checks the ids the engine gives requests: valid and unique,
 // the sampled flag on the configured share (by OpenTelemetry's trace-id
-// ratio rule, so a tolerance of a few points over 2000 requests), the
+// ratio rule, so a tolerance of 5 points, 3.6 standard errors, over 1000
+// requests), the
 // tracestate as configured, none at all when off; and that exemplars are
 // kept with the same ids.
 func TestTraceIDs(t *testing.T) {
@@ -49,10 +50,9 @@ func TestTraceIDs(t *testing.T) {
 		// Seeded from crypto/rand, as runs are.
 		{"crypto seeded", Trace{Sampled: 1}, 1},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
+		t.Run(tt.name, func(t *testing.T) { // one at a time: other tests here measure timing
 			d := &traceRecorder{}
-			e, err := New(d, plan(constant("p", 1000, 2*time.Second)), WithTrace(tt.trace), WithDetection(Detection{}))
+			e, err := New(d, plan(constant("p", 500, 2*time.Second)), WithTrace(tt.trace), WithDetection(Detection{}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,8 +60,8 @@ func TestTraceIDs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(d.seen) != 2000 {
-				t.Fatalf("%d calls, want 2000", len(d.seen))
+			if len(d.seen) != 1000 {
+				t.Fatalf("%d calls, want 1000", len(d.seen))
 			}
 			ids := map[[16]byte]bool{}
 			sampled := 0
@@ -84,8 +84,8 @@ func TestTraceIDs(t *testing.T) {
 				}
 			}
 			if tt.share >= 0 {
-				if got := float64(sampled) / 2000; got < tt.share-0.04 || got > tt.share+0.04 {
-					t.Errorf("sampled share %.3f, want %.2f ± 0.04", got, tt.share)
+				if got := float64(sampled) / 1000; got < tt.share-0.05 || got > tt.share+0.05 {
+					t.Errorf("sampled share %.3f, want %.2f ± 0.05", got, tt.share)
 				}
 			}
 			x := tally.Phases[0].Exemplars[drivers.Unknown]
