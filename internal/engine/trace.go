@@ -41,8 +41,8 @@ type tracer struct {
 	off       bool
 }
 
-// workers counts the tracers made, to seed them apart under a fixed seed.
-var workers atomic.Uint64
+// tracers counts the tracers made, to seed them apart under a fixed seed.
+var tracers atomic.Uint64
 
 func newTracer(t Trace) tracer {
 	tr := tracer{state: t.State, off: t.Off}
@@ -50,7 +50,7 @@ func newTracer(t Trace) tracer {
 	// collector sampling by trace id keeps the same requests.
 	tr.threshold = uint64(t.Sampled * (1 << 63))
 	if t.Seed != 0 {
-		tr.rng.Seed(t.Seed, workers.Add(1))
+		tr.rng.Seed(t.Seed, tracers.Add(1))
 	} else {
 		var b [16]byte
 		_, _ = crand.Read(b[:]) // never fails (crypto/rand panics instead)
