@@ -32,6 +32,8 @@ type Call struct {
 	Seq   uint64 // sequence number within the run, from 0
 	ID    string // random request id, unique in the run, sent to the target when the driver can
 	Phase string // name of the scenario phase
+	// Trace is the W3C trace context to send (zero when trace context is off).
+	Trace TraceContext
 
 	// Set by the driver.
 	Sent          time.Time     // when the request went on the wire, if the driver can tell; else the engine uses when Invoke began

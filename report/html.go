@@ -40,6 +40,8 @@ type htmlPage struct {
 	CSS     template.CSS
 	RawJSON string
 	Note    string
+	// ExemplarNote explains the exemplar tables.
+	ExemplarNote string
 }
 
 // htmlChart is a chart embedded as an SVG data: URI, so that the page
@@ -59,7 +61,7 @@ type htmlChart struct {
 // those the page uses itself (summary, cold-warm, errors, detection,
 // charts, scenario, environment, raw).
 func WriteHTML(w io.Writer, p Page) error {
-	hp := htmlPage{Page: p, CSS: template.CSS(htmlCSS), Note: latencyNote}
+	hp := htmlPage{Page: p, CSS: template.CSS(htmlCSS), Note: latencyNote, ExemplarNote: exemplarNote}
 	seen := map[string]bool{}
 	for _, id := range reservedIDs {
 		seen[id] = true

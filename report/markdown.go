@@ -100,6 +100,9 @@ func writeSummary(w io.Writer, s *summary) {
 			fmt.Fprintf(w, "%s\n\n", t.Rate)
 		}
 		fmt.Fprint(w, t.Table.Markdown())
+		if t.Exemplars != nil {
+			fmt.Fprintf(w, "\n%s\n\n%s", exemplarNote, t.Exemplars.Markdown())
+		}
 	}
 
 	fmt.Fprint(w, "\n## Errors\n\n")

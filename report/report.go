@@ -106,6 +106,9 @@ func Text(w io.Writer, r *results.Run) error {
 		return err
 	}
 	fmt.Fprintln(bw, "Latencies in ms of successful requests, from the intended send time; rates in requests/s.")
+	if err := writeSlowest(bw, r); err != nil { // exemplars.go
+		return err
+	}
 	if n := inferredNote(r.ColdDetection); n != "" {
 		fmt.Fprintf(bw, "Note: %s.\n", n)
 	}

@@ -125,6 +125,9 @@ type tempTable struct {
 	Title string
 	Rate  string // "Cold-start rate 2.7% (13 cold of 490)."; empty without data
 	Table Table
+	// Exemplars lists the phase's slowest requests with their trace ids
+	// (exemplars.go); nil for none or for all phases together.
+	Exemplars *Table
 }
 
 // Notes shown under the tables.
@@ -161,7 +164,9 @@ func newSummary(r *results.Run) *summary {
 	}
 
 	for i := range r.Phases {
-		s.Temps = append(s.Temps, newTempTable("Phase "+r.Phases[i].Name, &r.Phases[i].Stats))
+		tt := newTempTable("Phase "+r.Phases[i].Name, &r.Phases[i].Stats)
+		tt.Exemplars = exemplarTable(&r.Phases[i])
+		s.Temps = append(s.Temps, tt)
 	}
 	if len(r.Phases) > 1 {
 		s.Temps = append(s.Temps, newTempTable("All phases", &r.Totals))

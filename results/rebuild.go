@@ -58,6 +58,7 @@ func rebuildPhase(p *PhaseTally, ps *PhaseStats) error {
 	p.Temps[drivers.Warm] = ps.SentByTemp.Warm
 	p.Temps[drivers.Unknown] = ps.SentByTemp.Unknown
 	p.Net = ps.Network
+	rebuildExemplars(p, ps.Exemplars)
 
 	put := func(k HistKey, enc string) error {
 		if enc == "" {

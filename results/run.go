@@ -133,6 +133,9 @@ type PhaseStats struct {
 	// Unknown do not: failed requests' latencies and service times by
 	// temperature. With them Run.Tally loses nothing.
 	Histograms []HistEntry `json:"histograms,omitempty"`
+	// Exemplars are requests kept as examples, with their trace ids, by
+	// temperature: the slowest successful ones and a random sample.
+	Exemplars *PhaseExemplars `json:"exemplars,omitempty"`
 }
 
 // Percentiles summarises one HDR histogram of durations in milliseconds, and

@@ -122,6 +122,7 @@ func summarizePhase(p *PhaseTally, elapsed time.Duration) PhaseStats {
 			Warm:    p.Temps[drivers.Warm],
 			Unknown: p.Temps[drivers.Unknown],
 		},
+		Exemplars: phaseExemplars(p),
 	}
 	if p.Planned >= 0 {
 		ps.RateTarget = perSecond(p.Planned, p.Duration)

@@ -87,6 +87,7 @@ type PhaseTally struct {
 	Temps       [3]int64                  // sent requests by temperature, any outcome
 	Net         NetStats                  // network phases, for HTTP-based drivers
 	Hists       map[HistKey]*hdrhistogram.Histogram
+	Exemplars   [3]Exemplars // by temperature (exemplar.go)
 }
 
 // Sample is one finished request as the engine records it.
@@ -189,6 +190,9 @@ func (p *PhaseTally) Merge(o *PhaseTally) error {
 	for k, h := range o.Hists {
 		p.hist(k).Merge(h)
 	}
+	for i := range p.Exemplars {
+		p.Exemplars[i].Merge(&o.Exemplars[i])
+	}
 	return nil
 }
 
@@ -200,6 +204,9 @@ func (t *Tally) Clone() *Tally {
 		cp.Hists = make(map[HistKey]*hdrhistogram.Histogram, len(p.Hists))
 		for k, h := range p.Hists {
 			cp.Hists[k] = hdrhistogram.Import(h.Export())
+		}
+		for i := range p.Exemplars {
+			cp.Exemplars[i] = p.Exemplars[i].Clone()
 		}
 		c.Phases[i] = &cp
 	}

@@ -24,6 +24,8 @@ type Scenario struct {
 	// OnAgentLoss says what a distributed run does when an agent is lost:
 	// abort, continue (the default) or rebalance.
 	OnAgentLoss AgentLoss `yaml:"on_agent_loss"`
+	// Trace is the W3C trace context sent with every request (trace.go).
+	Trace Trace `yaml:"trace"`
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`

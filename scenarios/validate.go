@@ -133,6 +133,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	v.target(&s.Target)
 	v.agentLoss(s.OnAgentLoss)
+	v.trace(&s.Trace) // trace.go
 	if s.MaxInFlight < 0 {
 		v.add("max_in_flight", "must not be negative, got %d", s.MaxInFlight)
 	}

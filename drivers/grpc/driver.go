@@ -198,6 +198,9 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	if d.reqID != "" && c.ID != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, d.reqID, c.ID)
 	}
+	if kv := traceMetadata(&c.Trace); kv != nil {
+		ctx = metadata.AppendToOutgoingContext(ctx, kv...)
+	}
 	t := new(trace)
 	ctx = context.WithValue(ctx, traceKey{}, t)
 

@@ -287,6 +287,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	if d.cfg.RequestIDHeader != "" && c.ID != "" {
 		req.Header.Set(d.cfg.RequestIDHeader, c.ID)
 	}
+	setTraceHeaders(req.Header, &c.Trace) // traceparent.go
 	if d.sig != nil {
 		// Signed last: the signature covers every header set above.
 		payload := d.static

@@ -312,6 +312,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		InvocationType: types.InvocationTypeRequestResponse,
 		LogType:        types.LogTypeTail,
 		Payload:        payload,
+		ClientContext:  clientContext(&c.Trace), // tracecontext.go
 	})
 	finish(c)
 	if err != nil {

@@ -44,6 +44,7 @@ type options struct {
 	observer    Observer
 	seed        uint64
 	grace       time.Duration
+	trace       Trace // trace.go
 }
 
 // Option configures an Engine.
@@ -128,7 +129,7 @@ const maxHeld = 8192
 
 // New makes an engine for plan against d.
 func New(d drivers.Driver, plan *scenarios.Plan, opts ...Option) (*Engine, error) {
-	o := options{maxInFlight: 1000, detect: AllSignals, seed: 1, grace: 2 * time.Second}
+	o := options{maxInFlight: 1000, detect: AllSignals, seed: 1, grace: 2 * time.Second, trace: Trace{Sampled: 1}}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -154,6 +155,7 @@ type arrival struct {
 	due   time.Time // the intended send time
 	phase int
 	seq   uint64
+	key   uint64 // the exemplar reservoir's random key
 }
 
 // Run follows the plan to its end or until ctx is done, and returns the
@@ -281,9 +283,11 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 	var c drivers.Call
 	idbuf := make([]byte, 0, 32)
+	tr := newTracer(e.o.trace)
 	for a := range ticks {
 		c.Reset()
 		c.Seq = a.seq
+		a.key = tr.next(&c.Trace)
 		idbuf = strconv.AppendUint(append(idbuf[:0], e.idp...), a.seq, 10)
 		c.ID = string(idbuf)
 		c.Phase = e.plan.Phases[a.phase].Name
@@ -379,7 +383,13 @@ func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
 	if s.Temp == drivers.Cold {
 		e.colds.Add(1)
 	}
-	e.tally.Phases[a.phase].Record(s)
+	p := e.tally.Phases[a.phase]
+	p.Record(s)
+	p.Exemplars[s.Temp].Offer(results.Exemplar{
+		TraceID: c.Trace.TraceID, SpanID: c.Trace.SpanID, Sampled: c.Trace.Sampled(),
+		RequestID: c.ID, Latency: s.Latency, Service: s.Service, Offset: a.due.Sub(p.Start),
+		Outcome: s.Outcome, Key: a.key,
+	})
 	e.tally.Timeline.Add(a.due, s)
 	if e.o.observer != nil {
 		e.o.observer(c, s)

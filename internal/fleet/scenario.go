@@ -168,3 +168,8 @@ func Detection(c scenarios.Cold) engine.Detection {
 		Infer:    c.InferEnabled(),
 	}
 }
+
+// Trace maps a scenario's trace: block to the engine's trace context.
+func Trace(t scenarios.Trace) engine.Trace {
+	return engine.Trace{Off: !t.On(), Sampled: t.Ratio(), State: t.TraceState}
+}

@@ -171,6 +171,7 @@ func (s *session) startSegment(ctx context.Context, part, parts int, from time.D
 		engine.WithMaxInFlight(s.s.MaxInFlight),
 		engine.WithSeed(s.s.Seed),
 		engine.WithDetection(Detection(s.s.Cold)),
+		engine.WithTrace(Trace(s.s.Trace)),
 		engine.WithStart(s.start),
 	}
 	if s.a.o.observer != nil {

@@ -41,6 +41,7 @@ func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache
 			ColdSources:    p.ColdSources[:],
 			Temps:          p.Temps[:],
 			Net:            encodeNet(p.Net),
+			Exemplars:      encodeExemplars(p), // exemplars.go
 		}
 		for k, h := range p.Hists {
 			if h.TotalCount() == 0 {
@@ -124,6 +125,9 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 		copy(p.ColdSources[:], ps.ColdSources)
 		copy(p.Temps[:], ps.Temps)
 		p.Net = decodeNet(ps.Net)
+		if err := decodeExemplars(p, ps.Exemplars); err != nil {
+			return nil, err
+		}
 		for _, h := range ps.Histograms {
 			k := results.HistKey{Temp: drivers.Temperature(h.Temp), Outcome: drivers.Outcome(h.Outcome), Kind: results.Kind(h.Kind)}
 			if int(k.Outcome) >= drivers.NumOutcomes || k.Temp > drivers.Cold || k.Kind > results.Service {

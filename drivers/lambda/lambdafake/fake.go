@@ -274,6 +274,9 @@ type Invocation struct {
 	Provisioned bool // served by a provisioned-concurrency instance
 	Throttled   bool // answered 429 without running
 	FuncError   bool // the handler failed
+	// ClientCustom is the "custom" map of the client context the caller
+	// sent (where coldbench puts traceparent), nil without one.
+	ClientCustom map[string]string
 }
 
 // Truth lists every invocation so far, in the order they were answered.

@@ -39,6 +39,11 @@ func (s *Server) invoke(q *request) {
 		writeError(q.w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+f.arn+":"+q.qualifier)
 		return
 	}
+	custom, err := clientCustom(q.r.Header.Get("X-Amz-Client-Context")) // clientcontext.go
+	if err != nil {
+		writeError(q.w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
+		return
+	}
 	payload, err := io.ReadAll(q.r.Body)
 	if err != nil {
 		writeError(q.w, http.StatusBadRequest, "InvalidRequestContentException", err.Error())
@@ -84,7 +89,7 @@ func (s *Server) invoke(q *request) {
 	}
 	s.truth = append(s.truth, Invocation{
 		RequestID: reqID, Function: f.name, Version: ver, Instance: in.id,
-		Cold: cold, Provisioned: provisioned, FuncError: ferr != nil,
+		Cold: cold, Provisioned: provisioned, FuncError: ferr != nil, ClientCustom: custom,
 	})
 	h := q.w.Header()
 	h.Set("Content-Type", "application/json")

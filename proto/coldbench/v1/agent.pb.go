@@ -891,11 +891,14 @@ type PhaseSnapshot struct {
 	Dropped        int64 `protobuf:"varint,5,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	// Counters indexed by drivers.Outcome, drivers.ColdSource and
 	// drivers.Temperature.
-	Outcomes      []int64      `protobuf:"varint,6,rep,packed,name=outcomes,proto3" json:"outcomes,omitempty"`
-	ColdSources   []int64      `protobuf:"varint,7,rep,packed,name=cold_sources,json=coldSources,proto3" json:"cold_sources,omitempty"`
-	Temps         []int64      `protobuf:"varint,8,rep,packed,name=temps,proto3" json:"temps,omitempty"`
-	Histograms    []*Histogram `protobuf:"bytes,9,rep,name=histograms,proto3" json:"histograms,omitempty"`
-	Net           *NetStats    `protobuf:"bytes,10,opt,name=net,proto3" json:"net,omitempty"`
+	Outcomes    []int64      `protobuf:"varint,6,rep,packed,name=outcomes,proto3" json:"outcomes,omitempty"`
+	ColdSources []int64      `protobuf:"varint,7,rep,packed,name=cold_sources,json=coldSources,proto3" json:"cold_sources,omitempty"`
+	Temps       []int64      `protobuf:"varint,8,rep,packed,name=temps,proto3" json:"temps,omitempty"`
+	Histograms  []*Histogram `protobuf:"bytes,9,rep,name=histograms,proto3" json:"histograms,omitempty"`
+	Net         *NetStats    `protobuf:"bytes,10,opt,name=net,proto3" json:"net,omitempty"`
+	// Exemplars are requests kept as examples with their trace ids:
+	// results.Exemplars by temperature, both kinds.
+	Exemplars     []*Exemplar `protobuf:"bytes,16,rep,name=exemplars,proto3" json:"exemplars,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1000,6 +1003,140 @@ func (x *PhaseSnapshot) GetNet() *NetStats {
 	return nil
 }
 
+func (x *PhaseSnapshot) GetExemplars() []*Exemplar {
+	if x != nil {
+		return x.Exemplars
+	}
+	return nil
+}
+
+// Exemplar is results.Exemplar: one request kept as an example.
+type Exemplar struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Temp  uint32                 `protobuf:"varint,1,opt,name=temp,proto3" json:"temp,omitempty"` // drivers.Temperature
+	// slowest: among the slowest successful requests; otherwise among the
+	// random sample.
+	Slowest       bool   `protobuf:"varint,2,opt,name=slowest,proto3" json:"slowest,omitempty"`
+	TraceId       []byte `protobuf:"bytes,3,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"` // 16 bytes, or empty when trace context was off
+	SpanId        []byte `protobuf:"bytes,4,opt,name=span_id,json=spanId,proto3" json:"span_id,omitempty"`    // 8 bytes, or empty
+	Sampled       bool   `protobuf:"varint,5,opt,name=sampled,proto3" json:"sampled,omitempty"`
+	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	LatencyNanos  int64  `protobuf:"varint,7,opt,name=latency_nanos,json=latencyNanos,proto3" json:"latency_nanos,omitempty"`
+	ServiceNanos  int64  `protobuf:"varint,8,opt,name=service_nanos,json=serviceNanos,proto3" json:"service_nanos,omitempty"`
+	OffsetNanos   int64  `protobuf:"varint,9,opt,name=offset_nanos,json=offsetNanos,proto3" json:"offset_nanos,omitempty"` // intended send time from the phase start
+	Outcome       uint32 `protobuf:"varint,10,opt,name=outcome,proto3" json:"outcome,omitempty"`                           // drivers.Outcome
+	Key           uint64 `protobuf:"varint,11,opt,name=key,proto3" json:"key,omitempty"`                                   // the random sample's key
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exemplar) Reset() {
+	*x = Exemplar{}
+	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exemplar) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exemplar) ProtoMessage() {}
+
+func (x *Exemplar) ProtoReflect() protoreflect.Message {
+	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exemplar.ProtoReflect.Descriptor instead.
+func (*Exemplar) Descriptor() ([]byte, []int) {
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Exemplar) GetTemp() uint32 {
+	if x != nil {
+		return x.Temp
+	}
+	return 0
+}
+
+func (x *Exemplar) GetSlowest() bool {
+	if x != nil {
+		return x.Slowest
+	}
+	return false
+}
+
+func (x *Exemplar) GetTraceId() []byte {
+	if x != nil {
+		return x.TraceId
+	}
+	return nil
+}
+
+func (x *Exemplar) GetSpanId() []byte {
+	if x != nil {
+		return x.SpanId
+	}
+	return nil
+}
+
+func (x *Exemplar) GetSampled() bool {
+	if x != nil {
+		return x.Sampled
+	}
+	return false
+}
+
+func (x *Exemplar) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Exemplar) GetLatencyNanos() int64 {
+	if x != nil {
+		return x.LatencyNanos
+	}
+	return 0
+}
+
+func (x *Exemplar) GetServiceNanos() int64 {
+	if x != nil {
+		return x.ServiceNanos
+	}
+	return 0
+}
+
+func (x *Exemplar) GetOffsetNanos() int64 {
+	if x != nil {
+		return x.OffsetNanos
+	}
+	return 0
+}
+
+func (x *Exemplar) GetOutcome() uint32 {
+	if x != nil {
+		return x.Outcome
+	}
+	return 0
+}
+
+func (x *Exemplar) GetKey() uint64 {
+	if x != nil {
+		return x.Key
+	}
+	return 0
+}
+
 // NetStats is results.NetStats: the network phases of a phase's requests.
 type NetStats struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1014,7 +1151,7 @@ type NetStats struct {
 
 func (x *NetStats) Reset() {
 	*x = NetStats{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1163,7 @@ func (x *NetStats) String() string {
 func (*NetStats) ProtoMessage() {}
 
 func (x *NetStats) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1176,7 @@ func (x *NetStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetStats.ProtoReflect.Descriptor instead.
 func (*NetStats) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *NetStats) GetNewConnections() int64 {
@@ -1089,7 +1226,7 @@ type NetPhase struct {
 
 func (x *NetPhase) Reset() {
 	*x = NetPhase{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1238,7 @@ func (x *NetPhase) String() string {
 func (*NetPhase) ProtoMessage() {}
 
 func (x *NetPhase) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1251,7 @@ func (x *NetPhase) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetPhase.ProtoReflect.Descriptor instead.
 func (*NetPhase) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *NetPhase) GetCount() int64 {
@@ -1154,7 +1291,7 @@ type Timeline struct {
 
 func (x *Timeline) Reset() {
 	*x = Timeline{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1303,7 @@ func (x *Timeline) String() string {
 func (*Timeline) ProtoMessage() {}
 
 func (x *Timeline) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1316,7 @@ func (x *Timeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timeline.ProtoReflect.Descriptor instead.
 func (*Timeline) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Timeline) GetStartUnixNanos() int64 {
@@ -1233,7 +1370,7 @@ type TimelineBucket struct {
 
 func (x *TimelineBucket) Reset() {
 	*x = TimelineBucket{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1382,7 @@ func (x *TimelineBucket) String() string {
 func (*TimelineBucket) ProtoMessage() {}
 
 func (x *TimelineBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1395,7 @@ func (x *TimelineBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineBucket.ProtoReflect.Descriptor instead.
 func (*TimelineBucket) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TimelineBucket) GetSent() int64 {
@@ -1307,7 +1444,7 @@ type ColdPoint struct {
 
 func (x *ColdPoint) Reset() {
 	*x = ColdPoint{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1456,7 @@ func (x *ColdPoint) String() string {
 func (*ColdPoint) ProtoMessage() {}
 
 func (x *ColdPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1469,7 @@ func (x *ColdPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColdPoint.ProtoReflect.Descriptor instead.
 func (*ColdPoint) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ColdPoint) GetAtNanos() int64 {
@@ -1366,7 +1503,7 @@ type Histogram struct {
 
 func (x *Histogram) Reset() {
 	*x = Histogram{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1378,7 +1515,7 @@ func (x *Histogram) String() string {
 func (*Histogram) ProtoMessage() {}
 
 func (x *Histogram) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1391,7 +1528,7 @@ func (x *Histogram) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Histogram.ProtoReflect.Descriptor instead.
 func (*Histogram) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Histogram) GetTemp() uint32 {
@@ -1433,7 +1570,7 @@ type ClockProbe struct {
 
 func (x *ClockProbe) Reset() {
 	*x = ClockProbe{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1582,7 @@ func (x *ClockProbe) String() string {
 func (*ClockProbe) ProtoMessage() {}
 
 func (x *ClockProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1595,7 @@ func (x *ClockProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockProbe.ProtoReflect.Descriptor instead.
 func (*ClockProbe) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ClockProbe) GetControllerUnixNanos() int64 {
@@ -1479,7 +1616,7 @@ type ClockReply struct {
 
 func (x *ClockReply) Reset() {
 	*x = ClockReply{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1628,7 @@ func (x *ClockReply) String() string {
 func (*ClockReply) ProtoMessage() {}
 
 func (x *ClockReply) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1641,7 @@ func (x *ClockReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockReply.ProtoReflect.Descriptor instead.
 func (*ClockReply) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ClockReply) GetControllerUnixNanos() int64 {
@@ -1530,7 +1667,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1542,7 +1679,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1555,7 +1692,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 // InfoReply describes an agent.
@@ -1577,7 +1714,7 @@ type InfoReply struct {
 
 func (x *InfoReply) Reset() {
 	*x = InfoReply{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1726,7 @@ func (x *InfoReply) String() string {
 func (*InfoReply) ProtoMessage() {}
 
 func (x *InfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1739,7 @@ func (x *InfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoReply.ProtoReflect.Descriptor instead.
 func (*InfoReply) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InfoReply) GetVersion() string {
@@ -1716,7 +1853,7 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"\tin_flight\x18\x04 \x01(\x03R\binFlight\x12\x16\n" +
 	"\x06errors\x18\x05 \x01(\x03R\x06errors\x12\x12\n" +
 	"\x04cold\x18\x06 \x01(\x03R\x04cold\x12\x18\n" +
-	"\adropped\x18\a \x01(\x03R\adropped\"\xd9\x02\n" +
+	"\adropped\x18\a \x01(\x03R\adropped\"\x8f\x03\n" +
 	"\rPhaseSnapshot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x10start_unix_nanos\x18\x02 \x01(\x03R\x0estartUnixNanos\x12$\n" +
@@ -1730,7 +1867,22 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"histograms\x18\t \x03(\v2\x17.coldbench.v1.HistogramR\n" +
 	"histograms\x12(\n" +
 	"\x03net\x18\n" +
-	" \x01(\v2\x16.coldbench.v1.NetStatsR\x03net\"\xf0\x01\n" +
+	" \x01(\v2\x16.coldbench.v1.NetStatsR\x03net\x124\n" +
+	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\"\xbe\x02\n" +
+	"\bExemplar\x12\x12\n" +
+	"\x04temp\x18\x01 \x01(\rR\x04temp\x12\x18\n" +
+	"\aslowest\x18\x02 \x01(\bR\aslowest\x12\x19\n" +
+	"\btrace_id\x18\x03 \x01(\fR\atraceId\x12\x17\n" +
+	"\aspan_id\x18\x04 \x01(\fR\x06spanId\x12\x18\n" +
+	"\asampled\x18\x05 \x01(\bR\asampled\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\x12#\n" +
+	"\rlatency_nanos\x18\a \x01(\x03R\flatencyNanos\x12#\n" +
+	"\rservice_nanos\x18\b \x01(\x03R\fserviceNanos\x12!\n" +
+	"\foffset_nanos\x18\t \x01(\x03R\voffsetNanos\x12\x18\n" +
+	"\aoutcome\x18\n" +
+	" \x01(\rR\aoutcome\x12\x10\n" +
+	"\x03key\x18\v \x01(\x04R\x03key\"\xf0\x01\n" +
 	"\bNetStats\x12'\n" +
 	"\x0fnew_connections\x18\x01 \x01(\x03R\x0enewConnections\x12(\n" +
 	"\x03dns\x18\x02 \x01(\v2\x16.coldbench.v1.NetPhaseR\x03dns\x120\n" +
@@ -1798,7 +1950,7 @@ func file_coldbench_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_coldbench_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_coldbench_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_coldbench_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_coldbench_v1_agent_proto_goTypes = []any{
 	(AgentError_Code)(0),      // 0: coldbench.v1.AgentError.Code
 	(*ControllerMessage)(nil), // 1: coldbench.v1.ControllerMessage
@@ -1812,16 +1964,17 @@ var file_coldbench_v1_agent_proto_goTypes = []any{
 	(*Snapshot)(nil),          // 9: coldbench.v1.Snapshot
 	(*Progress)(nil),          // 10: coldbench.v1.Progress
 	(*PhaseSnapshot)(nil),     // 11: coldbench.v1.PhaseSnapshot
-	(*NetStats)(nil),          // 12: coldbench.v1.NetStats
-	(*NetPhase)(nil),          // 13: coldbench.v1.NetPhase
-	(*Timeline)(nil),          // 14: coldbench.v1.Timeline
-	(*TimelineBucket)(nil),    // 15: coldbench.v1.TimelineBucket
-	(*ColdPoint)(nil),         // 16: coldbench.v1.ColdPoint
-	(*Histogram)(nil),         // 17: coldbench.v1.Histogram
-	(*ClockProbe)(nil),        // 18: coldbench.v1.ClockProbe
-	(*ClockReply)(nil),        // 19: coldbench.v1.ClockReply
-	(*InfoRequest)(nil),       // 20: coldbench.v1.InfoRequest
-	(*InfoReply)(nil),         // 21: coldbench.v1.InfoReply
+	(*Exemplar)(nil),          // 12: coldbench.v1.Exemplar
+	(*NetStats)(nil),          // 13: coldbench.v1.NetStats
+	(*NetPhase)(nil),          // 14: coldbench.v1.NetPhase
+	(*Timeline)(nil),          // 15: coldbench.v1.Timeline
+	(*TimelineBucket)(nil),    // 16: coldbench.v1.TimelineBucket
+	(*ColdPoint)(nil),         // 17: coldbench.v1.ColdPoint
+	(*Histogram)(nil),         // 18: coldbench.v1.Histogram
+	(*ClockProbe)(nil),        // 19: coldbench.v1.ClockProbe
+	(*ClockReply)(nil),        // 20: coldbench.v1.ClockReply
+	(*InfoRequest)(nil),       // 21: coldbench.v1.InfoRequest
+	(*InfoReply)(nil),         // 22: coldbench.v1.InfoReply
 }
 var file_coldbench_v1_agent_proto_depIdxs = []int32{
 	2,  // 0: coldbench.v1.ControllerMessage.assignment:type_name -> coldbench.v1.Assignment
@@ -1834,26 +1987,27 @@ var file_coldbench_v1_agent_proto_depIdxs = []int32{
 	0,  // 7: coldbench.v1.AgentError.code:type_name -> coldbench.v1.AgentError.Code
 	10, // 8: coldbench.v1.Snapshot.progress:type_name -> coldbench.v1.Progress
 	11, // 9: coldbench.v1.Snapshot.phases:type_name -> coldbench.v1.PhaseSnapshot
-	14, // 10: coldbench.v1.Snapshot.timeline:type_name -> coldbench.v1.Timeline
-	17, // 11: coldbench.v1.PhaseSnapshot.histograms:type_name -> coldbench.v1.Histogram
-	12, // 12: coldbench.v1.PhaseSnapshot.net:type_name -> coldbench.v1.NetStats
-	13, // 13: coldbench.v1.NetStats.dns:type_name -> coldbench.v1.NetPhase
-	13, // 14: coldbench.v1.NetStats.connect:type_name -> coldbench.v1.NetPhase
-	13, // 15: coldbench.v1.NetStats.tls:type_name -> coldbench.v1.NetPhase
-	13, // 16: coldbench.v1.NetStats.first_byte:type_name -> coldbench.v1.NetPhase
-	15, // 17: coldbench.v1.Timeline.buckets:type_name -> coldbench.v1.TimelineBucket
-	16, // 18: coldbench.v1.Timeline.colds:type_name -> coldbench.v1.ColdPoint
-	1,  // 19: coldbench.v1.Agent.Run:input_type -> coldbench.v1.ControllerMessage
-	18, // 20: coldbench.v1.Agent.ProbeClock:input_type -> coldbench.v1.ClockProbe
-	20, // 21: coldbench.v1.Agent.Info:input_type -> coldbench.v1.InfoRequest
-	5,  // 22: coldbench.v1.Agent.Run:output_type -> coldbench.v1.AgentMessage
-	19, // 23: coldbench.v1.Agent.ProbeClock:output_type -> coldbench.v1.ClockReply
-	21, // 24: coldbench.v1.Agent.Info:output_type -> coldbench.v1.InfoReply
-	22, // [22:25] is the sub-list for method output_type
-	19, // [19:22] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	15, // 10: coldbench.v1.Snapshot.timeline:type_name -> coldbench.v1.Timeline
+	18, // 11: coldbench.v1.PhaseSnapshot.histograms:type_name -> coldbench.v1.Histogram
+	13, // 12: coldbench.v1.PhaseSnapshot.net:type_name -> coldbench.v1.NetStats
+	12, // 13: coldbench.v1.PhaseSnapshot.exemplars:type_name -> coldbench.v1.Exemplar
+	14, // 14: coldbench.v1.NetStats.dns:type_name -> coldbench.v1.NetPhase
+	14, // 15: coldbench.v1.NetStats.connect:type_name -> coldbench.v1.NetPhase
+	14, // 16: coldbench.v1.NetStats.tls:type_name -> coldbench.v1.NetPhase
+	14, // 17: coldbench.v1.NetStats.first_byte:type_name -> coldbench.v1.NetPhase
+	16, // 18: coldbench.v1.Timeline.buckets:type_name -> coldbench.v1.TimelineBucket
+	17, // 19: coldbench.v1.Timeline.colds:type_name -> coldbench.v1.ColdPoint
+	1,  // 20: coldbench.v1.Agent.Run:input_type -> coldbench.v1.ControllerMessage
+	19, // 21: coldbench.v1.Agent.ProbeClock:input_type -> coldbench.v1.ClockProbe
+	21, // 22: coldbench.v1.Agent.Info:input_type -> coldbench.v1.InfoRequest
+	5,  // 23: coldbench.v1.Agent.Run:output_type -> coldbench.v1.AgentMessage
+	20, // 24: coldbench.v1.Agent.ProbeClock:output_type -> coldbench.v1.ClockReply
+	22, // 25: coldbench.v1.Agent.Info:output_type -> coldbench.v1.InfoReply
+	23, // [23:26] is the sub-list for method output_type
+	20, // [20:23] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_coldbench_v1_agent_proto_init() }
@@ -1878,7 +2032,7 @@ func file_coldbench_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coldbench_v1_agent_proto_rawDesc), len(file_coldbench_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
