@@ -33,7 +33,7 @@ target: {driver: sim, memory_mb: 1024, handler: 600ms, handler_jitter: 0s, init:
 phases:
   - {name: unused, duration: 1s, rate: 1}
 capacity:
-  start: 23/s
+  start: 25/s
   step: 1/s
   max: 40/s
   settle: 1500ms
