@@ -159,7 +159,7 @@ func (v *validator) capacity(c *Capacity) {
 	if c.Settle != nil && (*c.Settle < 0 || time.Duration(*c.Settle) > MaxPhaseDuration) {
 		v.add(p+".settle", "must be 0 or more, up to %s, got %s", MaxPhaseDuration, *c.Settle)
 	}
-	if c.Measure != 0 || v.written(p+".measure") {
+	if c.Measure != 0 || (v.present != nil && v.written(p+".measure")) { // 0 unwritten: the default
 		v.duration(p+".measure", c.Measure)
 	}
 	if d := c.Stop.P99; d < 0 {
