@@ -104,7 +104,7 @@ func stepsTable(p *results.Plan) Table {
 	t := Table{
 		Header: []string{"Step", "Target (req/s)", "Sent (req/s)", "p50 (ms)", "p99 (ms)", "Errors", "Throttled",
 			"Concurrency", "Instances", "Result"},
-		Align: "l",
+		Align: "lrrrrrrrrl",
 	}
 	for i := range p.Steps {
 		s := &p.Steps[i]
@@ -137,7 +137,7 @@ func stepsTable(p *results.Plan) Table {
 // projectionTable is the projection's headline numbers.
 func projectionTable(p *results.Plan) Table {
 	pr := p.Projection
-	t := Table{Header: []string{"Projection", "Value"}, Align: "l"}
+	t := Table{Header: []string{"Projection", "Value"}, Align: "ll"}
 	if pr == nil {
 		return t
 	}

@@ -277,7 +277,7 @@ func (r *ramp) poll(ctx context.Context) func() []sample {
 }
 
 // instancesDuring summarises the readings taken in the run's measured
-// phase; nil when there are none.
+// phase; nil when there are none, or only zeros.
 func instancesDuring(samples []sample, run *results.Run) *results.PlanInstances {
 	var from, to time.Time
 	for _, p := range run.Phases {
@@ -298,7 +298,9 @@ func instancesDuring(samples []sample, run *results.Run) *results.PlanInstances 
 		in.Max = max(in.Max, s.instances)
 		sum += s.instances
 	}
-	if in.Samples == 0 {
+	if in.Samples == 0 || in.Max == 0 {
+		// None during traffic: a Describer that does not count
+		// instances (Lambda's reports settings only) says 0.
 		return nil
 	}
 	in.Mean = float64(sum) / float64(in.Samples)
