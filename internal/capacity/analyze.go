@@ -3,6 +3,7 @@ package capacity
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
@@ -155,14 +156,14 @@ func summary(p *results.Plan) string {
 	case r.MaxSustainable < 0:
 		s = fmt.Sprintf("Even the first step, %s/s, failed: %s.", rpsText(r.BreakRPS), joinFailures(p.Steps[r.Break].Failures))
 	default:
-		ms := &p.Steps[r.MaxSustainable]
+		top := &p.Steps[r.MaxSustainable]
 		s = fmt.Sprintf("Sustained %s/s (sent %s/s, p99 %s, %.1f instances busy by Little's law)",
-			rpsText(ms.Target), rpsText(ms.AchievedRPS), msText(ms.Latency.P99Ms), ms.Concurrency)
+			rpsText(top.Target), rpsText(top.AchievedRPS), msText(top.Latency.P99Ms), top.Concurrency)
 		switch {
 		case r.Break >= 0:
 			s += fmt.Sprintf("; broke at %s/s: %s.", rpsText(r.BreakRPS), joinFailures(p.Steps[r.Break].Failures))
 		case r.ReachedMax:
-			s += fmt.Sprintf(", the highest rate planned: no break found up to %s/s.", rpsText(ms.Target))
+			s += fmt.Sprintf(", the highest rate planned: no break found up to %s/s.", rpsText(top.Target))
 		default:
 			s += "; the ramp stopped before a break was found."
 		}
@@ -175,16 +176,7 @@ func summary(p *results.Plan) string {
 	return s
 }
 
-func joinFailures(f []string) string {
-	s := ""
-	for i, x := range f {
-		if i > 0 {
-			s += "; "
-		}
-		s += x
-	}
-	return s
-}
+func joinFailures(f []string) string { return strings.Join(f, "; ") }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
