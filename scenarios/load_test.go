@@ -345,7 +345,7 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("Load(file) = %v, %v", s, err)
 	}
 	_, err = Load("no-such-scenario")
-	if err == nil || !strings.Contains(err.Error(), "built-ins: demo, smoke") {
+	if err == nil || !strings.Contains(err.Error(), "built-ins: demo, plan-demo, smoke") {
 		t.Errorf("Load(unknown) = %v, want the list of built-ins", err)
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
@@ -365,11 +365,12 @@ func TestBuiltins(t *testing.T) {
 			t.Errorf("built-in %s has no description", b.Name)
 		}
 	}
-	if strings.Join(names, ",") != "demo,smoke,tune-demo" {
+	if strings.Join(names, ",") != "demo,plan-demo,smoke,tune-demo" {
 		t.Fatalf("Builtins() = %v", names)
 	}
 	budget := map[string][2]time.Duration{"smoke": {5 * time.Second, 13 * time.Second}, "demo": {40 * time.Second, 60 * time.Second},
-		"tune-demo": {2 * time.Second, 5 * time.Second}} // phases per setting; coldbench demo sweeps 12
+		"tune-demo": {2 * time.Second, 5 * time.Second}, // phases per setting; coldbench demo sweeps 12
+		"plan-demo": {5 * time.Second, 5 * time.Second}} // coldbench plan ramps its capacity: block instead
 	for _, b := range bs {
 		s, err := Load(b.Name)
 		if err != nil {

@@ -21,6 +21,8 @@ type Scenario struct {
 	Phases      []Phase `yaml:"phases"`
 	// Tune is what `coldbench tune` sweeps; `coldbench run` ignores it.
 	Tune *Tune `yaml:"tune"`
+	// Capacity is what `coldbench plan` ramps; `coldbench run` ignores it.
+	Capacity *Capacity `yaml:"capacity"`
 	// OnAgentLoss says what a distributed run does when an agent is lost:
 	// abort, continue (the default) or rebalance.
 	OnAgentLoss AgentLoss `yaml:"on_agent_loss"`

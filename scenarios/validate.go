@@ -167,6 +167,9 @@ func (v *validator) scenario(s *Scenario) {
 	if s.Tune != nil {
 		v.tune(s.Tune) // tune.go
 	}
+	if s.Capacity != nil {
+		v.capacity(s.Capacity) // capacity.go
+	}
 }
 
 func (v *validator) target(t *Target) {

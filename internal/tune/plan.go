@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
-	simdriver "github.com/coldbench/coldbench/drivers/sim"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -134,14 +133,7 @@ func NewPlan(s *scenarios.Scenario) (*Plan, error) {
 	}
 	p.Table = p.Table.Apply(t.Pricing.Overrides)
 
-	switch sc, ok := s.Target.Config.(*simdriver.Config); {
-	case t.KeepAlive > 0:
-		p.KeepAlive, p.KeepAliveSource = time.Duration(t.KeepAlive), "scenario"
-	case ok && sc.KeepAlive > 0:
-		p.KeepAlive, p.KeepAliveSource = sc.KeepAlive, "emulator"
-	default:
-		p.KeepAlive, p.KeepAliveSource = DefaultKeepAlive, "default"
-	}
+	p.KeepAlive, p.KeepAliveSource = KeepAlive(s, time.Duration(t.KeepAlive))
 	return p, nil
 }
 

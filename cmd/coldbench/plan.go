@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coldbench/coldbench/internal/capacity"
+	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/scenarios"
+)
+
+// plan registers here rather than in main.go's table, so that the
+// subcommand lives in one file.
+func init() {
+	commands["plan"] = command{"capacity planning: a stepped ramp to the break point, then a projection", planCommand}
+}
+
+// planCommand ramps a scenario's target step by step to its break point
+// and projects a traffic. Flags override the scenario's capacity: block
+// field by field.
+func planCommand(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("plan", "SCENARIO", out)
+	outDir := fs.String("out", "", "plan directory (default results/<UTC time>-<scenario>-plan/)")
+	target := fs.String("target", "", "override the scenario's target with this URL")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	var o capacity.Override
+	rateFlag := func(dst **scenarios.Rate) func(string) error {
+		return func(v string) error {
+			r, err := scenarios.ParseRate(v)
+			if err == nil {
+				*dst = &r
+			}
+			return err
+		}
+	}
+	durFlag := func(dst **scenarios.Duration) func(string) error {
+		return func(v string) error {
+			d, err := scenarios.ParseDuration(v)
+			if err == nil {
+				*dst = &d
+			}
+			return err
+		}
+	}
+	pctFlag := func(dst **scenarios.Percent) func(string) error {
+		return func(v string) error {
+			p, err := scenarios.ParsePercent(v)
+			if err == nil {
+				*dst = &p
+			}
+			return err
+		}
+	}
+	fs.Func("start", `the first step's rate: "50/s"`, rateFlag(&o.Start))
+	fs.Func("step", `add this rate at each step: "25/s"`, rateFlag(&o.Step))
+	fs.Func("factor", "multiply the rate by this at each step: 1.2", floatPtr(&o.Factor))
+	fs.Func("max", `the highest rate to try: "2000/s"`, rateFlag(&o.Max))
+	fs.Func("settle", `how long each step runs before it is measured: "2s"`, durFlag(&o.Settle))
+	fs.Func("measure", `how long each step is measured: "8s"`, durFlag(&o.Measure))
+	fs.Func("slo-p99", `fail a step whose p99 is above this: "250ms"`, durFlag(&o.P99))
+	fs.Func("max-errors", `fail a step whose error rate is above this: "1%"`, pctFlag(&o.ErrorRate))
+	fs.Func("max-throttled", `fail a step whose throttle rate is above this: "1%"`, pctFlag(&o.ThrottleRate))
+	noConfirm := fs.Bool("no-confirm", false, "stop at the first failing step without running it again")
+	fs.Func("knee", `the latency rise over the baseline that marks the knee: "50%"`, pctFlag(&o.Knee))
+	fs.Func("rate", `traffic to project, as a peak rate: "300/s" (the scenario's daily shape applies)`, rateFlag(&o.Rate))
+	fs.Func("requests-per-month", "traffic to project, flat", floatPtr(&o.RequestsPerMonth))
+	fs.Func("headroom", `instances beyond Little's law at peak: "20%"`, pctFlag(&o.Headroom))
+	fs.Func("prewarm", "prewarmed instances in the projection", intPtr(&o.Prewarm))
+	fs.Func("memory", "memory size priced, MB (default: the function's, from the driver)", intPtr(&o.Memory))
+	fs.Func("keep-alive", `idle lifetime of an instance for the cold-start model: "10m"`, durFlag(&o.KeepAlive))
+	fs.StringVar(&o.PricingTable, "pricing", "", "pricing table: aws-lambda-x86_64, aws-lambda-arm64 or cloud-run")
+	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable)", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("%q: want KEY=VALUE", v)
+		}
+		return o.Prices.Set(strings.TrimSpace(k), strings.TrimSpace(val))
+	})
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
+	}
+	if *noConfirm {
+		o.Confirm = new(false)
+	}
+	s, err := loadScenario(pos[0], *target)
+	if err != nil {
+		return err
+	}
+	if err := o.Apply(s); err != nil {
+		return err
+	}
+	return planScenario(ctx, s, *outDir, *quiet, out)
+}
+
+// planScenario runs a capacity plan of s, prints the result, and says
+// where the reports are.
+func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer) error {
+	set, err := capacity.NewSettings(s)
+	if err != nil {
+		return usageError{err}
+	}
+	d, err := runner.Open(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version}
+	if !quiet {
+		cfg.Progress = os.Stderr
+	}
+	res, err := capacity.Run(ctx, cfg)
+	if res == nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if rerr := report.PlanText(out, res.Plan); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	fmt.Fprintf(out, "plan:    %s\nreport:  %s\n", res.Dir, filepath.Join(res.Dir, report.HTMLFile))
+	if err != nil {
+		return incompleteError{fmt.Errorf("the ramp stopped early (%v); the steps done are in %s", err, res.Dir)}
+	}
+	return nil
+}
