@@ -221,7 +221,7 @@ func (d *Driver) replicas(ctx context.Context, rev string) (int, bool, error) {
 // Invoke implements drivers.Driver. The temperature is decided when the
 // request starts, from the revision's replica count known then.
 func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
-	t, epoch := d.gate.temperature()
+	t, epoch := d.gate.Temperature()
 	if t != drivers.Unknown {
 		c.Temp, c.Source = t, drivers.SourcePlatform
 	}
@@ -233,7 +233,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		}
 		return err
 	}
-	d.gate.served(epoch)
+	d.gate.Served(epoch)
 	return nil
 }
 
