@@ -148,3 +148,27 @@ func FuzzAzureTrace(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteAzure: what WriteAzure writes, ReadAzure reads back.
+func TestWriteAzure(t *testing.T) {
+	in := []Function{
+		{Owner: "o", App: "a", Hash: "f1", Trigger: "http", Counts: []uint32{1, 2}},
+		{Owner: "o", App: "a", Hash: "f2", Trigger: "timer", Counts: []uint32{0, 0, 7}},
+	}
+	var b strings.Builder
+	if err := WriteAzure(&b, 3, in); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := ReadAzure("w.csv", strings.NewReader(b.String()), Select{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Minutes != 3 || len(tr.Functions) != 2 ||
+		!slices.Equal(tr.Functions[0].Counts, []uint32{1, 2, 0}) || !slices.Equal(tr.Functions[1].Counts, []uint32{0, 0, 7}) ||
+		tr.Functions[1].Trigger != "timer" || tr.Functions[1].Line != 3 {
+		t.Fatalf("read back %+v", tr)
+	}
+	if err := WriteAzure(&b, 1, in); err == nil {
+		t.Error("wrote 2 minutes of counts into a 1-minute file")
+	}
+}
