@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -125,55 +126,56 @@ func (s *Scenario) resolveReplayFiles() {
 }
 
 // Trace and log files are read once per set of options and kept, since
-// Parse, Validate and every CompileShare of a run need them.
-// A file is known by its path, size and modification time, so that an
-// agent daemon replaying a file changed in place reads it again.
+// Parse, Validate and every CompileShare of a run need them. A file is
+// known by its path, size and modification time, so that an agent daemon
+// replaying a file changed in place reads it again.
 var (
 	replayMu   sync.Mutex
 	traceCache = map[string]*replay.Trace{}
 	logCache   = map[string][]replay.Entry{}
 )
 
-// maxReplayed is how many files the caches keep; beyond it they start over.
+// maxReplayed is how many files a cache keeps; beyond it, it starts over.
 const maxReplayed = 16
 
-// fileKey identifies a file's current version, or fails to open it.
-func fileKey(path string) (string, error) {
+// readCached returns what read makes of the file at path, from cache when
+// the same version of the file was read with the same options before.
+func readCached[T any](cache map[string]T, path, options string, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", err
+		return zero, err
 	}
-	return fmt.Sprintf("%s\x00%d\x00%d", path, fi.Size(), fi.ModTime().UnixNano()), nil
+	key := fmt.Sprintf("%s\x00%d\x00%d\x00%s", path, fi.Size(), fi.ModTime().UnixNano(), options)
+	replayMu.Lock()
+	defer replayMu.Unlock()
+	if v, ok := cache[key]; ok {
+		return v, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, err
+	}
+	defer f.Close()
+	v, err := read(f)
+	if err != nil {
+		return zero, err
+	}
+	if len(cache) >= maxReplayed {
+		clear(cache)
+	}
+	cache[key] = v
+	return v, nil
 }
 
 // load reads the trace for the scenario file, or returns it from the cache.
 func (t *AzureTrace) load(scenarioFile string) (*replay.Trace, error) {
 	path := replayFile(scenarioFile, t.File)
 	sel := replay.Select{Hashes: t.Functions, Top: t.Top, Rank: t.Rank, Start: t.Start, End: t.End}
-	fk, err := fileKey(path)
-	if err != nil {
-		return nil, err
-	}
-	key := fmt.Sprintf("%s\x00%q\x00%d\x00%d\x00%d\x00%d", fk, sel.Hashes, sel.Top, sel.Rank, sel.Start, sel.End)
-	replayMu.Lock()
-	defer replayMu.Unlock()
-	if tr, ok := traceCache[key]; ok {
-		return tr, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	tr, err := replay.ReadAzure(path, f, sel)
-	if err != nil {
-		return nil, err
-	}
-	if len(traceCache) >= maxReplayed {
-		clear(traceCache)
-	}
-	traceCache[key] = tr
-	return tr, nil
+	opts := fmt.Sprintf("%q %d %d %d %d", sel.Hashes, sel.Top, sel.Rank, sel.Start, sel.End)
+	return readCached(traceCache, path, opts, func(r io.Reader) (*replay.Trace, error) {
+		return replay.ReadAzure(path, r, sel)
+	})
 }
 
 // load reads the log for the scenario file, or returns it from the cache.
@@ -186,30 +188,9 @@ func (l *RequestLog) load(scenarioFile string) ([]replay.Entry, error) {
 			return nil, fmt.Errorf("%s: cannot tell the format from the extension; set format: csv or jsonl", path)
 		}
 	}
-	fk, err := fileKey(path)
-	if err != nil {
-		return nil, err
-	}
-	key := fk + "\x00" + format
-	replayMu.Lock()
-	defer replayMu.Unlock()
-	if es, ok := logCache[key]; ok {
-		return es, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	es, err := replay.ReadLog(path, f, format)
-	if err != nil {
-		return nil, err
-	}
-	if len(logCache) >= maxReplayed {
-		clear(logCache)
-	}
-	logCache[key] = es
-	return es, nil
+	return readCached(logCache, path, format, func(r io.Reader) ([]replay.Entry, error) {
+		return replay.ReadLog(path, r, format)
+	})
 }
 
 // replaySpan is how long a replay phase's trace or log lasts, 0 when it
