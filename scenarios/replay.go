@@ -309,3 +309,40 @@ func (v *validator) speedup(path string, s float64) {
 		v.add(path, "must be a positive number up to %g, got %v", float64(maxSpeedup), s)
 	}
 }
+
+// ReplayPeak is the highest rate a replay phase asks for, in requests per
+// second, for an agent's rate cap: its busiest compressed trace minute, or
+// the most requests of the log within any second. It is 0 for other phases
+// and for a file that cannot be read (validation says why).
+func (p *Phase) ReplayPeak(scenarioFile string) float64 {
+	switch {
+	case p.AzureTrace != nil:
+		tr, err := p.AzureTrace.load(scenarioFile)
+		if err != nil {
+			return 0
+		}
+		var peak uint64
+		for m := range tr.End - tr.Start + 1 {
+			var n uint64
+			for _, f := range tr.Functions {
+				n += uint64(f.Counts[m])
+			}
+			peak = max(peak, n)
+		}
+		return float64(peak) / minute(p.AzureTrace.Speedup).Seconds()
+	case p.RequestLog != nil:
+		es, err := p.RequestLog.load(scenarioFile)
+		if err != nil {
+			return 0
+		}
+		peak, lo := 0, 0
+		for hi := range es {
+			for logOffset(es[hi], es[lo], p.RequestLog.Speedup) >= time.Second {
+				lo++
+			}
+			peak = max(peak, hi-lo+1)
+		}
+		return float64(peak)
+	}
+	return 0
+}

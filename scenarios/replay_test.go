@@ -399,3 +399,32 @@ func TestReplayDurationGiven(t *testing.T) {
 		t.Errorf("phase %v with %d planned, next at %v; want 5s, 23, 5s", pp.Duration, pp.Planned, plan.Phases[1].Start)
 	}
 }
+
+// TestReplayPeak: an agent's rate cap sees a trace's busiest compressed
+// minute and a log's busiest second.
+func TestReplayPeak(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := writeTrace(t, dir, 3, traceFns) // minutes of 4, 11 and 8 invocations
+	log := "timestamp\n0\n0.5\n0.9\n1.2\n5\n"
+	if err := os.WriteFile(filepath.Join(dir, "log.csv"), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		phase string
+		want  float64
+	}{
+		{"azure_trace: {file: " + file + ", speedup: 60}", 11},
+		{"azure_trace: {file: " + file + ", speedup: 30}", 5.5},
+		{"request_log: {file: log.csv}", 3},             // 0, 0.5 and 0.9 (or 0.5, 0.9, 1.2)
+		{"request_log: {file: log.csv, speedup: 5}", 4}, // 0 to 0.24 s
+	} {
+		s, err := parseIn(t, dir, "name: t\ntarget: {driver: fake}\nphases:\n  - name: p\n    "+tt.phase+"\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Phases[0].ReplayPeak(s.File); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: peak %g/s, want %g/s", tt.phase, got, tt.want)
+		}
+	}
+}
