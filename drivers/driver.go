@@ -34,6 +34,11 @@ type Call struct {
 	Phase string // name of the scenario phase
 	// Trace is the W3C trace context to send (zero when trace context is off).
 	Trace TraceContext
+	// Request, when not nil, overrides for this call what the driver's
+	// configuration says to send (trace and request-log replay). It is
+	// shared between calls: a driver reads it and must not change it.
+	// Drivers that do not send HTTP-shaped requests ignore it.
+	Request *Request
 
 	// Set by the driver.
 	Sent          time.Time     // when the request went on the wire, if the driver can tell; else the engine uses when Invoke began
@@ -53,6 +58,17 @@ type Call struct {
 
 // Reset clears c for reuse.
 func (c *Call) Reset() { *c = Call{} }
+
+// Request is one call's own method, path, headers and body. Empty fields
+// leave the driver's configuration in force. The http driver and the
+// drivers built on it (sim, knative, openfaas, cloudrun) honour it; lambda
+// and grpc ignore it.
+type Request struct {
+	Method string
+	Path   string            // path and query, replacing the target URL's
+	Header map[string]string // added to the configured headers; these win
+	Body   []byte            // nil: the configured body
+}
 
 // NetTimings are the network phases of one HTTP request, from httptrace.
 // Zero durations mean the phase did not happen (a reused connection has no

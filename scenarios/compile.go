@@ -21,7 +21,10 @@ func Compile(s *Scenario) (*Plan, error) { return CompileShare(s, 0, 1) }
 //     requests%parts parts get one more;
 //   - poisson: each part is an independent Poisson process at rate/parts,
 //     seeded with the scenario seed mixed with the phase and part index;
-//   - idle: nothing, for every part.
+//   - idle: nothing, for every part;
+//   - azure_trace and request_log: each part takes every parts-th
+//     invocation or request of the whole replay, which every part computes
+//     alike (random spreads are seeded without the part).
 func CompileShare(s *Scenario, part, parts int) (*Plan, error) {
 	if parts < 1 || part < 0 || part >= parts {
 		return nil, fmt.Errorf("compile scenario %s: part %d of %d: want 0 ≤ part < parts", s.Name, part, parts)
@@ -37,7 +40,10 @@ func CompileShare(s *Scenario, part, parts int) (*Plan, error) {
 	plan := &Plan{Scenario: s, Part: part, Parts: parts, Phases: make([]PlannedPhase, 0, len(s.Phases))}
 	var start time.Duration
 	for i := range s.Phases {
-		pp := planPhase(&s.Phases[i], i, uint64(seed), sh)
+		pp, err := planPhase(&s.Phases[i], s.File, i, uint64(seed), sh)
+		if err != nil {
+			return nil, fmt.Errorf("compile scenario %s: phase %s: %w", s.Name, s.Phases[i].Name, err)
+		}
 		pp.Start = start
 		start += pp.Duration
 		plan.Phases = append(plan.Phases, pp)
@@ -45,9 +51,10 @@ func CompileShare(s *Scenario, part, parts int) (*Plan, error) {
 	return plan, nil
 }
 
-// planPhase compiles one valid phase, the i-th.
-func planPhase(p *Phase, i int, seed uint64, sh share) PlannedPhase {
-	d := p.span()
+// planPhase compiles one valid phase, the i-th, of the scenario in file.
+// It fails only when a replay file changed since validation.
+func planPhase(p *Phase, file string, i int, seed uint64, sh share) (PlannedPhase, error) {
+	d := p.span(file)
 	pp := PlannedPhase{Name: p.Name, Duration: d}
 	parts := float64(sh.parts)
 	switch {
@@ -70,10 +77,26 @@ func planPhase(p *Phase, i int, seed uint64, sh share) PlannedPhase {
 		mean := float64(*p.Poisson) / parts
 		pp.Schedule = &PoissonPacer{rate: mean, dur: d, s1: seed, s2: splitmix(splitmix(uint64(i)) ^ sh.part)}
 		pp.Planned, pp.Rate = -1, mean
+	case p.AzureTrace != nil:
+		tr, err := p.AzureTrace.load(file)
+		if err != nil {
+			return pp, err
+		}
+		tp := newTracePacer(p.AzureTrace, tr, d, splitmix(seed^splitmix(uint64(i))), sh)
+		pp.Schedule, pp.Planned = tp, tp.Planned()
+		pp.Rate = float64(pp.Planned) / d.Seconds()
+	case p.RequestLog != nil:
+		es, err := p.RequestLog.load(file)
+		if err != nil {
+			return pp, err
+		}
+		lp := newLogPacer(p.RequestLog, es, d, sh)
+		pp.Schedule, pp.Planned = lp, lp.Planned()
+		pp.Rate = float64(pp.Planned) / d.Seconds()
 	default:
 		pp.Schedule, pp.Planned = IdlePacer{Duration: d}, 0
 	}
-	return pp
+	return pp, nil
 }
 
 // Duration is how long the plan runs: the sum of its phases.

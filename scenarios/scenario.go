@@ -63,7 +63,9 @@ func (c Cold) InferEnabled() bool { return c.Infer == nil || *c.Infer }
 
 // Phase is one stretch of the scenario with exactly one arrival shape.
 // Duration is required, except for a steps phase, whose duration is the sum
-// of its steps (when given, it must equal that sum).
+// of its steps (when given, it must equal that sum), and for the replay
+// shapes, which last as long as their trace or log (when given, it must be
+// at least that).
 type Phase struct {
 	Name     string   `yaml:"name"`
 	Duration Duration `yaml:"duration"`
@@ -74,6 +76,9 @@ type Phase struct {
 	Burst   *Burst `yaml:"burst"`   // N requests evenly spread within a window at the phase start
 	Idle    bool   `yaml:"idle"`    // no traffic
 	Poisson *Rate  `yaml:"poisson"` // random arrivals at this mean rate, seeded
+
+	AzureTrace *AzureTrace `yaml:"azure_trace"` // replay an Azure Functions invocation-count trace (replay.go)
+	RequestLog *RequestLog `yaml:"request_log"` // replay a log of requests, each with its own method, path, headers and body
 }
 
 // Ramp is a linear change of rate.

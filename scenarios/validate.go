@@ -43,6 +43,7 @@ func (s *Scenario) SetDefaults() {
 			s.Target.Config = f.Config()
 		}
 	}
+	s.resolveReplayFiles()
 }
 
 // SetTarget points s at url, for `--target URL`: when the driver's
@@ -159,7 +160,7 @@ func (v *validator) scenario(s *Scenario) {
 			names[p.Name] = i
 		}
 		v.phase(path, p)
-		total += min(max(p.span(), 0), MaxPhaseDuration)
+		total += min(max(p.span(v.file), 0), MaxPhaseDuration)
 	}
 	if total > maxTotalDuration {
 		v.add("phases", "the phases last %s, more than the maximum %s", total, maxTotalDuration)
@@ -219,8 +220,12 @@ func (v *validator) driverErrors(err error) {
 }
 
 // span is how long the phase lasts: its duration, or for a steps phase
-// that leaves it out, the sum of the steps'.
-func (p *Phase) span() time.Duration {
+// that leaves it out, the sum of the steps', and for a replay phase the
+// replay's (its file found from the scenario file's).
+func (p *Phase) span(file string) time.Duration {
+	if (p.AzureTrace != nil || p.RequestLog != nil) && p.Duration == 0 {
+		return p.replaySpan(file)
+	}
 	if p.Steps == nil || p.Duration != 0 {
 		return time.Duration(p.Duration)
 	}
@@ -232,11 +237,11 @@ func (p *Phase) span() time.Duration {
 }
 
 // shapeNames are a phase's arrival shapes, in the order they are checked.
-var shapeNames = []string{"rate", "ramp", "steps", "burst", "poisson", "idle"}
+var shapeNames = []string{"rate", "ramp", "steps", "burst", "poisson", "idle", "azure_trace", "request_log"}
 
 // shapes lists the arrival shapes a phase sets.
 func (p *Phase) shapes() []string {
-	set := []bool{p.Rate != nil, p.Ramp != nil, p.Steps != nil, p.Burst != nil, p.Poisson != nil, p.Idle}
+	set := []bool{p.Rate != nil, p.Ramp != nil, p.Steps != nil, p.Burst != nil, p.Poisson != nil, p.Idle, p.AzureTrace != nil, p.RequestLog != nil}
 	var out []string
 	for i, ok := range set {
 		if ok {
@@ -259,14 +264,17 @@ func (v *validator) phase(path string, p *Phase) {
 	}
 	switch len(shapes) {
 	case 0:
-		v.add(path, "no arrival shape: set one of rate, ramp, steps, burst, poisson or idle: true")
+		v.add(path, "no arrival shape: set one of rate, ramp, steps, burst, poisson, azure_trace, request_log or idle: true")
 	case 1:
 	default:
 		v.add(path+"."+shapes[1], "the phase already has %s; a phase has exactly one arrival shape", shapes[0])
 	}
-	if p.Steps != nil {
+	switch {
+	case p.Steps != nil:
 		v.steps(path, p)
-	} else {
+	case p.AzureTrace != nil || p.RequestLog != nil:
+		v.replayPhase(path, p) // replay.go
+	default:
 		v.duration(path+".duration", p.Duration)
 	}
 	if p.Rate != nil {

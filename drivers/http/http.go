@@ -262,7 +262,9 @@ func tlsConfig(c TLSConfig) (*tls.Config, error) {
 func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	var body io.Reader
 	var buf *bytes.Buffer
-	if d.body != nil {
+	if c.Request != nil && c.Request.Body != nil {
+		body = bytes.NewReader(c.Request.Body) // replay: the call's own body
+	} else if d.body != nil {
 		buf = d.bufs.Get().(*bytes.Buffer)
 		buf.Reset()
 		defer d.bufs.Put(buf)
@@ -277,12 +279,19 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	t := getTracer()
 	defer t.put()
 	ctx = httptrace.WithClientTrace(ctx, t.ct)
-	req, err := http.NewRequestWithContext(ctx, d.cfg.Method, d.url, body)
+	method, url := d.cfg.Method, d.url
+	if c.Request != nil {
+		method, url = d.override(c.Request)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		return err
 	}
 	for k, v := range d.cfg.Headers {
 		req.Header.Set(k, v)
+	}
+	if c.Request != nil {
+		setHeaders(req, c.Request)
 	}
 	if d.cfg.RequestIDHeader != "" && c.ID != "" {
 		req.Header.Set(d.cfg.RequestIDHeader, c.ID)
@@ -290,11 +299,14 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	setTraceHeaders(req.Header, &c.Trace) // traceparent.go
 	if d.sig != nil {
 		// Signed last: the signature covers every header set above.
-		payload := d.static
+		payload, static := d.static, buf == nil
 		if buf != nil {
 			payload = buf.Bytes()
 		}
-		if err := d.sig.sign(req, payload, buf == nil); err != nil {
+		if c.Request != nil && c.Request.Body != nil {
+			payload, static = c.Request.Body, false
+		}
+		if err := d.sig.sign(req, payload, static); err != nil {
 			return err
 		}
 	}

@@ -155,7 +155,8 @@ type arrival struct {
 	due   time.Time // the intended send time
 	phase int
 	seq   uint64
-	key   uint64 // the exemplar reservoir's random key
+	key   uint64           // the exemplar reservoir's random key
+	req   *drivers.Request // the arrival's own request (replay), or nil
 }
 
 // Run follows the plan to its end or until ctx is done, and returns the
@@ -202,6 +203,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		e.tally.Phases[i].Start = start
 		e.mu.Unlock()
 		end := start.Add(p.Duration)
+		rq, _ := p.Schedule.(scenarios.Requester)
 		for n := uint64(0); ; n++ {
 			at, ok := p.Schedule.At(n)
 			if !ok || at >= p.Duration {
@@ -217,6 +219,9 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 				break
 			}
 			a := arrival{due: due, phase: i, seq: seq}
+			if rq != nil {
+				a.req = rq.Request(n)
+			}
 			seq++
 			select {
 			case ticks <- a:
@@ -291,6 +296,7 @@ func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 		idbuf = strconv.AppendUint(append(idbuf[:0], e.idp...), a.seq, 10)
 		c.ID = string(idbuf)
 		c.Phase = e.plan.Phases[a.phase].Name
+		c.Request = a.req
 		e.inflight.Add(1)
 		e.sent.Add(1)
 		sent := time.Now()

@@ -153,6 +153,8 @@ func PeakRate(s *scenarios.Scenario, parts int) float64 {
 			for _, st := range p.Steps {
 				r = max(r, float64(st.Rate))
 			}
+		case p.AzureTrace != nil || p.RequestLog != nil:
+			r = p.ReplayPeak(s.File)
 		case p.Burst != nil:
 			r = float64(p.Burst.Requests)
 			if w := p.Burst.Within; w > 0 {

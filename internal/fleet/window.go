@@ -51,7 +51,7 @@ func windowPlan(plan *scenarios.Plan, w *window) *scenarios.Plan {
 	out.Phases = make([]scenarios.PlannedPhase, len(plan.Phases))
 	for i, p := range plan.Phases {
 		ws := newWindowed(p, w)
-		p.Schedule = ws
+		p.Schedule = windowSchedule(ws) // windowreq.go
 		if p.Planned >= 0 {
 			p.Planned -= int64(ws.skip)
 			if ws.empty {
