@@ -181,11 +181,12 @@ type accum struct {
 	sources       [drivers.NumSources]int64
 	ok            [3]*hdrhistogram.Histogram // successful latency by temperature
 	service       *hdrhistogram.Histogram    // successful service time, all temperatures
+	memory        *hdrhistogram.Histogram    // memory used, MB, any outcome
 	net           NetStats
 }
 
 func newAccum() *accum {
-	a := &accum{service: NewHistogram()}
+	a := &accum{service: NewHistogram(), memory: NewHistogram()}
 	for i := range a.ok {
 		a.ok[i] = NewHistogram()
 	}
@@ -201,6 +202,11 @@ func (a *accum) add(p *PhaseTally) {
 	}
 	for i, n := range p.ColdSources {
 		a.sources[i] += n
+	}
+	for k, h := range p.Hists {
+		if k.Kind == Memory {
+			a.memory.Merge(h)
+		}
 	}
 	for i := range a.ok {
 		temp := drivers.Temperature(i)
@@ -243,6 +249,9 @@ func (a *accum) stats(elapsed time.Duration) Stats {
 	if a.ok[drivers.Unknown].TotalCount() > 0 {
 		u := summarizeHist(a.ok[drivers.Unknown])
 		s.Unknown = &u
+	}
+	if m := a.memory; m.TotalCount() > 0 {
+		s.MemoryUsed = &MemoryUsed{Count: m.TotalCount(), P50MB: m.ValueAtQuantile(50), P99MB: m.ValueAtQuantile(99), MaxMB: m.Max()}
 	}
 	return s
 }

@@ -24,6 +24,9 @@ type Scenario struct {
 	// OnAgentLoss says what a distributed run does when an agent is lost:
 	// abort, continue (the default) or rebalance.
 	OnAgentLoss AgentLoss `yaml:"on_agent_loss"`
+	// Telemetry exports the run's metrics while it goes (OTLP,
+	// Prometheus); nil for none.
+	Telemetry *Telemetry `yaml:"telemetry"`
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`

@@ -166,6 +166,9 @@ func (v *validator) scenario(s *Scenario) {
 	if s.Tune != nil {
 		v.tune(s.Tune) // tune.go
 	}
+	if s.Telemetry != nil {
+		v.telemetry(s.Telemetry) // telemetry.go
+	}
 }
 
 func (v *validator) target(t *Target) {
