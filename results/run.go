@@ -123,6 +123,15 @@ type MemoryUsed struct {
 	MaxMB int64 `json:"max_mb"`
 }
 
+// MemoryUsedOf summarises a histogram of memory used in MB; nil when it
+// holds nothing.
+func MemoryUsedOf(h *hdrhistogram.Histogram) *MemoryUsed {
+	if h == nil || h.TotalCount() == 0 {
+		return nil
+	}
+	return &MemoryUsed{Count: h.TotalCount(), P50MB: h.ValueAtQuantile(50), P99MB: h.ValueAtQuantile(99), MaxMB: h.Max()}
+}
+
 // ErrorCount is the number of failed requests, all classes together.
 func (s *Stats) ErrorCount() int64 {
 	var n int64

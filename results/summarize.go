@@ -250,9 +250,7 @@ func (a *accum) stats(elapsed time.Duration) Stats {
 		u := summarizeHist(a.ok[drivers.Unknown])
 		s.Unknown = &u
 	}
-	if m := a.memory; m.TotalCount() > 0 {
-		s.MemoryUsed = &MemoryUsed{Count: m.TotalCount(), P50MB: m.ValueAtQuantile(50), P99MB: m.ValueAtQuantile(99), MaxMB: m.Max()}
-	}
+	s.MemoryUsed = MemoryUsedOf(a.memory)
 	return s
 }
 

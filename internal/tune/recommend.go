@@ -73,6 +73,7 @@ func Recommend(rec *results.Tune) *results.Recommendation {
 	if ru != nil {
 		out.RunnerUp = ru.Name
 	}
+	out.Memory = memoryNote(w, cands)
 	for _, ts := range cands {
 		if ts.Current {
 			out.Before = new(snapshot(ts))

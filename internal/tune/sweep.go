@@ -322,6 +322,10 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		Count:      b.count,
 	}
 	ts.MaxMemoryUsedMB = b.maxMemoryMB
+	ts.MemoryUsed = b.memory
+	if b.maxMemoryMB > 0 && set.MemoryMB > 0 {
+		ts.MemoryHeadroom = max(0, 1-float64(b.maxMemoryMB)/float64(set.MemoryMB))
+	}
 	est, err := cost.Compute(p.Table, p.Traffic, cost.Usage{
 		MemoryMB:      set.MemoryMB,
 		Prewarm:       set.Prewarm,
