@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -141,7 +142,7 @@ func TestOTLPExportHTTP(t *testing.T) {
 func checkOTLP(t *testing.T, rcv *otlpReceiver, r *results.Run) {
 	t.Helper()
 	ms, res := rcv.last(t)
-	if res["coldbench.scenario"] != "metrics" || res["coldbench.run_id"] == "" || !strings.HasPrefix(res["coldbench.target"], "sim") {
+	if res["coldbench.scenario"] != r.Scenario || res["coldbench.run_id"] == "" || !strings.HasPrefix(res["coldbench.target"], "sim") {
 		t.Errorf("resource attributes %v", res)
 	}
 	sum := func(name, unit string) int64 {
@@ -363,4 +364,39 @@ func counters(mf map[string]*dto.MetricFamily) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestOTLPFinalFlushOnInterrupt: Ctrl-C ends the run early, and the
+// figures pushed last still match the partial run.json.
+func TestOTLPFinalFlushOnInterrupt(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := &otlpReceiver{}
+	srv := grpc.NewServer()
+	colmetricpb.RegisterMetricsServiceServer(srv, rcv)
+	go srv.Serve(ln)
+	defer srv.Stop()
+
+	dir := filepath.Join(t.TempDir(), "run")
+	// A long push interval: only the final flush can carry the end.
+	cmd := exec.Command(bin, "run", writeScenario(t, longScenario), "--out", dir, "--quiet",
+		"--otlp-endpoint", ln.Addr().String(), "--otlp-insecure", "--otlp-interval", "1m")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("an interrupted run exited 0:\n%s", out.String())
+	}
+	r := loadRun(t, dir)
+	if r.Complete {
+		t.Fatal("the run is complete")
+	}
+	checkOTLP(t, rcv, r)
 }
