@@ -400,3 +400,79 @@ func TestOTLPFinalFlushOnInterrupt(t *testing.T) {
 	}
 	checkOTLP(t, rcv, r)
 }
+
+// TestTuneExportsSettings: a 2 × 1 tune through the binary exports every
+// setting's series over OTLP, with the setting as attributes, its
+// invocations matching its run.json, and its cost per million matching
+// tune.json; tune.json and the text report show the memory used.
+func TestTuneExportsSettings(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := &otlpReceiver{}
+	srv := grpc.NewServer()
+	colmetricpb.RegisterMetricsServiceServer(srv, rcv)
+	go srv.Serve(ln)
+	defer srv.Stop()
+
+	dir := filepath.Join(t.TempDir(), "tune")
+	p := writeScenario(t, strings.Replace(tuneScenarioYAML, "keep_alive: 5s}", "keep_alive: 5s, memory_used: {base_mb: 300}}", 1))
+	out, code := coldbench(t, "tune", p, "--out", dir, "--memory", "256,1024", "--prewarm", "0",
+		"--cold-samples", "1", "--warm-samples", "3", "--otlp-endpoint", ln.Addr().String(), "--otlp-insecure")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, w := range []string{"256mb-p0: 256 MB of 256 MB, no headroom", "1024mb-p0: 300 MB of 1024 MB, 71% headroom"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	rec, err := results.LoadTune(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := rcv.last(t)
+	bySetting := func(name string) map[string]float64 {
+		out := map[string]float64{}
+		m := ms[name]
+		if m == nil {
+			t.Fatalf("no metric %s", name)
+		}
+		pts := m.GetSum().GetDataPoints()
+		var vals []float64
+		for _, dp := range pts {
+			vals = append(vals, float64(dp.GetAsInt()))
+		}
+		for _, dp := range m.GetGauge().GetDataPoints() {
+			pts = append(pts, dp)
+			vals = append(vals, dp.GetAsDouble())
+		}
+		for i, dp := range pts {
+			for _, kv := range dp.Attributes {
+				if kv.Key == "setting" {
+					out[kv.Value.GetStringValue()] += vals[i]
+				}
+			}
+		}
+		return out
+	}
+	inv, cost := bySetting(telemetry.NameInvocations), bySetting(telemetry.NameTuneCost)
+	for _, s := range rec.Settings {
+		r := loadRun(t, filepath.Join(dir, filepath.FromSlash(s.RunDir)))
+		if inv[s.Name] != float64(r.Totals.Sent) || cost[s.Name] != s.Cost.PerMillion {
+			t.Errorf("%s: exported %v invocations, $%v per million; run.json %d, tune.json $%v",
+				s.Name, inv[s.Name], cost[s.Name], r.Totals.Sent, s.Cost.PerMillion)
+		}
+		if s.MemoryUsed == nil || int(s.MemoryUsed.MaxMB) != s.MaxMemoryUsedMB || s.MaxMemoryUsedMB != min(300, s.MemoryMB) {
+			t.Errorf("%s: memory used %d, %+v", s.Name, s.MaxMemoryUsedMB, s.MemoryUsed)
+		}
+	}
+	if len(inv) != 2 {
+		t.Errorf("invocations by setting %v: want both settings", inv)
+	}
+	if m := rec.Recommendation.Memory; !strings.Contains(m, "would not fit in 256 MB") {
+		t.Errorf("recommendation memory note %q", m)
+	}
+}

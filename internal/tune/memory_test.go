@@ -9,14 +9,15 @@ import (
 	"github.com/coldbench/coldbench/results"
 )
 
-// TestMemoryUsedPerSetting: the recommendation says what the winner used
-// of its memory and which smaller swept sizes would not fit, and the
-// tuning reports show memory used and headroom per setting.
+// TestMemoryUsedPerSetting: a setting that used all its memory does not
+// win; the recommendation says what the winner used of its memory and
+// which smaller swept sizes would not fit, and the tuning reports show
+// memory used and headroom per setting.
 func TestMemoryUsedPerSetting(t *testing.T) {
 	t.Parallel()
 	// memory×10+prewarm, typical, warm p99, cold p99, cold rate, monthly.
 	rec := sweepOf("cost",
-		[6]float64{1280, 80, 90, 400, 0.05, 12.0},  // ran out of memory: used all 128 MB
+		[6]float64{1280, 80, 90, 400, 0.05, 9.0},   // the cheapest, but used all 128 MB: not ranked
 		[6]float64{2560, 60, 70, 350, 0.05, 11.0},  // 212 of 256 MB
 		[6]float64{5120, 50, 60, 300, 0.05, 10.0},  // cheapest: 212 of 512 MB
 		[6]float64{10240, 45, 55, 290, 0.05, 15.0}, // the platform reported nothing
@@ -31,8 +32,8 @@ func TestMemoryUsedPerSetting(t *testing.T) {
 		}
 	}
 	rec.Recommendation = Recommend(rec)
-	if rec.Recommendation.Winner != "512mb-p0" {
-		t.Fatalf("winner %s", rec.Recommendation.Winner)
+	if rec.Recommendation.Winner != "512mb-p0" || rec.Settings[0].Rank != 0 {
+		t.Fatalf("winner %s, 128 MB ranked %d", rec.Recommendation.Winner, rec.Settings[0].Rank)
 	}
 	want := "At 512 MB without prewarm it used 212 MB of 512 MB (59% headroom); it would not fit in 128 MB."
 	if got := rec.Recommendation.Memory; got != want {
