@@ -58,7 +58,6 @@ func tallyFigures(t *results.Tally, p engine.Progress) *figures {
 	for i := range hs {
 		hs[i] = results.NewHistogram()
 	}
-	var cold, warm int64
 	for _, ph := range t.Phases {
 		f.invocations += ph.Sent
 		f.dropped += ph.Dropped
@@ -84,7 +83,7 @@ func tallyFigures(t *results.Tally, p engine.Progress) *figures {
 	for _, temp := range temps {
 		f.latency[temp] = bucketize(hs[temp])
 	}
-	cold, warm = int64(f.latency[drivers.Cold].count), int64(f.latency[drivers.Warm].count)
+	cold, warm := f.latency[drivers.Cold].count, f.latency[drivers.Warm].count
 	if cold+warm > 0 {
 		f.coldRate = float64(cold) / float64(cold+warm)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
@@ -149,6 +150,10 @@ func newOTLPSink(ctx context.Context, e *Exporter, o OTLP) (*otlpSink, error) {
 		return nil, fmt.Errorf("OTLP resource: %w", err)
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
+	// A failed push is a warning on the exporter's log: the run goes on,
+	// and its record on disk has everything.
+	log := e.log
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { fmt.Fprintf(log, "warning: metrics: OTLP: %v\n", err) }))
 	endpoint := host
 	if endpoint == "" {
 		endpoint = "the endpoint of OTEL_EXPORTER_OTLP_*"
