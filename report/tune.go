@@ -29,6 +29,9 @@ func TuneText(w io.Writer, t *results.Tune) error {
 		win := t.Setting(rec.Winner)
 		fmt.Fprintf(bw, "RECOMMENDATION (strategy %s): %s\n", rec.Strategy, settingLabel(win))
 		fmt.Fprintf(bw, "  %s\n", rec.Reason)
+		if rec.Memory != "" {
+			fmt.Fprintf(bw, "  %s\n", rec.Memory)
+		}
 		if ru := t.Setting(rec.RunnerUp); ru != nil {
 			fmt.Fprintf(bw, "  Runner-up: %s.\n", settingLabel(ru))
 		}
@@ -62,6 +65,15 @@ func TuneText(w io.Writer, t *results.Tune) error {
 		return err
 	}
 	fmt.Fprintf(bw, "%s\n", tuneTableNote(t))
+	var mem []string
+	for i := range t.Settings {
+		if s := &t.Settings[i]; s.MaxMemoryUsedMB > 0 {
+			mem = append(mem, fmt.Sprintf("  %s: %s", s.Name, memoryUsedCell(s)))
+		}
+	}
+	if len(mem) > 0 {
+		fmt.Fprintf(bw, "\nMemory used (the platform's peak):\n%s\n", strings.Join(mem, "\n"))
+	}
 	return bw.Flush()
 }
 
@@ -195,7 +207,7 @@ func tuneTableNote(t *results.Tune) string {
 func costTable(t *results.Tune) Table {
 	tab := Table{
 		Header: []string{"Setting", "Billed warm", "Billed from", "Concurrency", "On prewarmed", "Requests", "Duration",
-			"Prewarm", "Pings", "Monthly", "Memory used (MB)"},
+			"Prewarm", "Pings", "Monthly", "Memory used"},
 		Align: "lrl",
 	}
 	for i := range t.Settings {
@@ -204,15 +216,24 @@ func costTable(t *results.Tune) Table {
 			continue
 		}
 		c := s.Cost
-		used := "-"
-		if s.MaxMemoryUsedMB > 0 {
-			used = strconv.Itoa(s.MaxMemoryUsedMB)
-		}
+		used := memoryUsedCell(s)
 		tab.Rows = append(tab.Rows, []string{s.Name, msCell(s.Billed.WarmMeanMs, 1) + " ms", s.Billed.Source,
 			strconv.FormatFloat(c.Concurrency, 'f', 2, 64), sharePct(c.PrewarmedShare),
 			usd(c.Requests), usd(c.Duration), usd(c.Capacity + c.Idle), usd(c.Pings), usd(c.Monthly), used})
 	}
 	return tab
+}
+
+// memoryUsedCell is a setting's memory used and the headroom it leaves:
+// "212 MB of 512 MB, 59% headroom"; "-" when the platform reported none.
+func memoryUsedCell(s *results.TuneSetting) string {
+	if s.MaxMemoryUsedMB <= 0 {
+		return "-"
+	}
+	if s.MaxMemoryUsedMB >= s.MemoryMB {
+		return fmt.Sprintf("%d MB of %d MB, no headroom", s.MaxMemoryUsedMB, s.MemoryMB)
+	}
+	return fmt.Sprintf("%d MB of %d MB, %.0f%% headroom", s.MaxMemoryUsedMB, s.MemoryMB, 100*s.MemoryHeadroom)
 }
 
 // TuneSections are a tuning run's report sections: the recommendation
@@ -229,6 +250,10 @@ func TuneSections(t *results.Tune) (lead, rest []Section) {
 		fmt.Fprintf(&md, "**Run at %s** (strategy %s).\n\n%s\n\n", mdText(win), mdCode(rec.Strategy), mdText(rec.Reason))
 		fmt.Fprintf(&html, "<p class=\"lede\"><strong>Run at %s</strong> (strategy <code>%s</code>).</p>\n<p>%s</p>\n",
 			template.HTMLEscapeString(win), template.HTMLEscapeString(rec.Strategy), template.HTMLEscapeString(rec.Reason))
+		if rec.Memory != "" {
+			fmt.Fprintf(&md, "%s\n\n", mdText(rec.Memory))
+			fmt.Fprintf(&html, "<p>%s</p>\n", template.HTMLEscapeString(rec.Memory))
+		}
 		if ru := t.Setting(rec.RunnerUp); ru != nil {
 			fmt.Fprintf(&md, "Runner-up: %s.\n\n", mdText(settingLabel(ru)))
 			fmt.Fprintf(&html, "<p>Runner-up: %s.</p>\n", template.HTMLEscapeString(settingLabel(ru)))

@@ -120,6 +120,8 @@ func parseHistKey(e HistEntry) (HistKey, error) {
 		k.Kind = Latency
 	case "service":
 		k.Kind = Service
+	case "memory":
+		k.Kind = Memory
 	default:
 		return k, fmt.Errorf("histogram with unknown kind %q", e.Kind)
 	}

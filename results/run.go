@@ -106,6 +106,30 @@ type Stats struct {
 
 	// Network is the network phases of the requests sent.
 	Network NetStats `json:"network"`
+
+	// MemoryUsed is the memory used the platform reported, over the
+	// requests it reported it for; nil when it reported none.
+	MemoryUsed *MemoryUsed `json:"memory_used,omitempty"`
+}
+
+// MemoryUsed summarises the memory used that a platform reported per
+// request (Lambda's Max Memory Used, the emulator's header), in MB. The
+// histogram it comes from is stored in the phase's Histograms (kind
+// "memory"), so phases and agents merge exactly.
+type MemoryUsed struct {
+	Count int64 `json:"count"`
+	P50MB int64 `json:"p50_mb"`
+	P99MB int64 `json:"p99_mb"`
+	MaxMB int64 `json:"max_mb"`
+}
+
+// MemoryUsedOf summarises a histogram of memory used in MB; nil when it
+// holds nothing.
+func MemoryUsedOf(h *hdrhistogram.Histogram) *MemoryUsed {
+	if h == nil || h.TotalCount() == 0 {
+		return nil
+	}
+	return &MemoryUsed{Count: h.TotalCount(), P50MB: h.ValueAtQuantile(50), P99MB: h.ValueAtQuantile(99), MaxMB: h.Max()}
 }
 
 // ErrorCount is the number of failed requests, all classes together.

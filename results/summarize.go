@@ -182,11 +182,12 @@ type accum struct {
 	sources       [drivers.NumSources]int64
 	ok            [3]*hdrhistogram.Histogram // successful latency by temperature
 	service       *hdrhistogram.Histogram    // successful service time, all temperatures
+	memory        *hdrhistogram.Histogram    // memory used, MB, any outcome
 	net           NetStats
 }
 
 func newAccum() *accum {
-	a := &accum{service: NewHistogram()}
+	a := &accum{service: NewHistogram(), memory: NewHistogram()}
 	for i := range a.ok {
 		a.ok[i] = NewHistogram()
 	}
@@ -202,6 +203,11 @@ func (a *accum) add(p *PhaseTally) {
 	}
 	for i, n := range p.ColdSources {
 		a.sources[i] += n
+	}
+	for k, h := range p.Hists {
+		if k.Kind == Memory {
+			a.memory.Merge(h)
+		}
 	}
 	for i := range a.ok {
 		temp := drivers.Temperature(i)
@@ -245,6 +251,7 @@ func (a *accum) stats(elapsed time.Duration) Stats {
 		u := summarizeHist(a.ok[drivers.Unknown])
 		s.Unknown = &u
 	}
+	s.MemoryUsed = MemoryUsedOf(a.memory)
 	return s
 }
 

@@ -34,11 +34,17 @@ const (
 	Latency Kind = iota
 	// Service is measured from the actual send time.
 	Service
+	// Memory is the memory used that the platform reported, in MB (not
+	// microseconds), of requests whose platform reports it.
+	Memory
 )
 
 func (k Kind) String() string {
-	if k == Service {
+	switch k {
+	case Service:
 		return "service"
+	case Memory:
+		return "memory"
 	}
 	return "latency"
 }
@@ -98,6 +104,7 @@ type Sample struct {
 	Latency time.Duration // from the intended send time
 	Service time.Duration // from the actual send time
 	Net     drivers.NetTimings
+	Memory  int // memory used the platform reported, MB; 0 when it did not
 }
 
 // Record adds one finished request. It is not safe for concurrent use; the
@@ -110,6 +117,9 @@ func (p *PhaseTally) Record(s Sample) {
 	p.Net.Add(s.Net)
 	p.hist(HistKey{s.Temp, s.Outcome, Latency}).RecordValue(micros(s.Latency))
 	p.hist(HistKey{s.Temp, s.Outcome, Service}).RecordValue(micros(s.Service))
+	if s.Memory > 0 {
+		p.hist(HistKey{s.Temp, s.Outcome, Memory}).RecordValue(min(int64(s.Memory), histHighest))
+	}
 }
 
 func (p *PhaseTally) hist(k HistKey) *hdrhistogram.Histogram {

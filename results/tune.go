@@ -134,6 +134,11 @@ type TuneSetting struct {
 
 	Billed          TuneBilled `json:"billed"`
 	MaxMemoryUsedMB int        `json:"max_memory_used_mb,omitempty"`
+	// MemoryUsed is the distribution of the memory used the platform
+	// reported over the setting's successful requests; nil when it
+	// reported none. Headroom is 1 − max used / memory size.
+	MemoryUsed     *MemoryUsed `json:"memory_used,omitempty"`
+	MemoryHeadroom float64     `json:"memory_headroom,omitempty"`
 
 	Cost TuneCost `json:"cost"`
 	// TypicalMs is the time a request can expect to spend in the function
@@ -196,6 +201,9 @@ type Recommendation struct {
 	Winner   string `json:"winner"`              // a setting's Name
 	RunnerUp string `json:"runner_up,omitempty"` // the next best
 	Reason   string `json:"reason"`              // one sentence
+	// Memory says how much memory the winner used, and which smaller
+	// sizes would not fit; empty when the platform reported none.
+	Memory string `json:"memory,omitempty"`
 	// Partial is set when the sweep stopped early: the choice is among
 	// the settings measured.
 	Partial bool `json:"partial,omitempty"`

@@ -28,6 +28,9 @@ type Scenario struct {
 	OnAgentLoss AgentLoss `yaml:"on_agent_loss"`
 	// Trace is the W3C trace context sent with every request (trace.go).
 	Trace Trace `yaml:"trace"`
+	// Telemetry exports the run's metrics while it goes (OTLP,
+	// Prometheus); nil for none.
+	Telemetry *Telemetry `yaml:"telemetry"`
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`

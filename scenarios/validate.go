@@ -171,6 +171,9 @@ func (v *validator) scenario(s *Scenario) {
 	if s.Capacity != nil {
 		v.capacity(s.Capacity) // capacity.go
 	}
+	if s.Telemetry != nil {
+		v.telemetry(s.Telemetry) // telemetry.go
+	}
 }
 
 func (v *validator) target(t *Target) {

@@ -19,6 +19,7 @@ import (
 	"github.com/coldbench/coldbench/internal/certs"
 	"github.com/coldbench/coldbench/internal/fleet"
 	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/internal/telemetry"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
@@ -37,6 +38,7 @@ func runCommand(ctx context.Context, args []string, out io.Writer) error {
 	keyFile := fs.String("key", "", "the controller's key (mutual TLS)")
 	onLoss := fs.String("on-agent-loss", "", "when an agent is lost: abort, continue or rebalance (default: the scenario's, else continue)")
 	lease := fs.Duration("lease", 0, "agents stop when they hear nothing from this controller for this long (default 3s)")
+	metrics := addMetricsFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -68,6 +70,15 @@ func runCommand(ctx context.Context, args []string, out io.Writer) error {
 		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	} else if *insecure || *caFile != "" || *certFile != "" || *keyFile != "" {
 		return usagef("--insecure, --ca, --cert and --key are for runs on agents (--agents)")
+	}
+	cfg.RunID = telemetry.NewRunID(s.Name, time.Now())
+	mx, err := metrics.start(ctx, s, cfg.RunID)
+	if err != nil {
+		return err
+	}
+	if mx != nil {
+		cfg.Metrics = mx.e
+		defer mx.close(ctx)
 	}
 	return runConfig(ctx, cfg, *quiet, out)
 }

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/internal/telemetry"
 	"github.com/coldbench/coldbench/internal/tune"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/scenarios"
@@ -63,6 +65,7 @@ func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	})
 	noPhases := fs.Bool("no-phases", false, "only sample cold and warm requests; skip the scenario's phases")
+	metrics := addMetricsFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -81,12 +84,27 @@ func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
 	if err := o.Apply(s); err != nil {
 		return err
 	}
-	return tuneScenario(ctx, s, *outDir, *quiet, out)
+	mx, err := metrics.start(ctx, s, telemetry.NewRunID(s.Name, time.Now()))
+	if err != nil {
+		return err
+	}
+	var tm tune.Metrics
+	if mx != nil {
+		tm = mx.e
+		defer mx.close(ctx)
+	}
+	return tuneWithMetrics(ctx, s, *outDir, *quiet, out, tm)
 }
 
 // tuneScenario runs a tuning sweep of s, prints the recommendation and the
 // settings table, and says where the reports are.
 func tuneScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer) error {
+	return tuneWithMetrics(ctx, s, dir, quiet, out, nil)
+}
+
+// tuneWithMetrics is tuneScenario exporting metrics as it goes; nil
+// metrics exports none.
+func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer, metrics tune.Metrics) error {
 	plan, err := tune.NewPlan(s)
 	if err != nil {
 		return usageError{err}
@@ -96,7 +114,7 @@ func tuneScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 		return err
 	}
 	defer d.Close()
-	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version}
+	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics}
 	if !quiet {
 		cfg.Progress = os.Stderr
 	}

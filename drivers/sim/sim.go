@@ -33,6 +33,17 @@ type Config struct {
 	ConcurrencyLimit int           `yaml:"concurrency_limit"`
 	Seed             int64         `yaml:"seed"`
 	Timeout          time.Duration `yaml:"timeout"`
+	MemoryUsed       MemoryUsed    `yaml:"memory_used"`
+}
+
+// MemoryUsed is the emulator's model of the memory a function uses (see
+// emulator.Config): base MB once initialized, per_request MB more for every
+// request an instance served, and a seeded normal jitter. A zero base
+// means the default, 40 MB plus a tenth of the memory size.
+type MemoryUsed struct {
+	BaseMB       int     `yaml:"base_mb"`
+	PerRequestMB float64 `yaml:"per_request_mb"`
+	JitterMB     float64 `yaml:"jitter_mb"`
 }
 
 // InitConfig is the cold-start init time distribution (normal, clamped at 0).
@@ -69,6 +80,9 @@ func (c *Config) Emulator() emulator.Config {
 	e.InitStddev = c.Init.Stddev
 	e.ConcurrencyLimit = c.ConcurrencyLimit
 	e.Seed = c.Seed
+	e.MemoryBaseMB = c.MemoryUsed.BaseMB
+	e.MemoryPerRequestMB = c.MemoryUsed.PerRequestMB
+	e.MemoryJitterMB = c.MemoryUsed.JitterMB
 	return e
 }
 
@@ -89,6 +103,9 @@ func (c *Config) Validate() error {
 	check(c.Init.Stddev < 0, "init.stddev", "must not be negative")
 	check(c.ConcurrencyLimit < 0, "concurrency_limit", "must not be negative")
 	check(c.Timeout <= 0, "timeout", "must be positive")
+	check(c.MemoryUsed.BaseMB < 0 || c.MemoryUsed.BaseMB > 10240, "memory_used.base_mb", fmt.Sprintf("%d: want 0 (the default model) to 10240 MB", c.MemoryUsed.BaseMB))
+	check(c.MemoryUsed.PerRequestMB < 0, "memory_used.per_request_mb", "must not be negative")
+	check(c.MemoryUsed.JitterMB < 0, "memory_used.jitter_mb", "must not be negative")
 	return errors.Join(errs...)
 }
 

@@ -320,6 +320,7 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, sent, end time.Ti
 		Latency: end.Sub(a.due),
 		Service: end.Sub(sent),
 		Net:     c.Net,
+		Memory:  c.MaxMemoryMB,
 	}
 	e.done.Add(1)
 	if s.Outcome != drivers.OK {

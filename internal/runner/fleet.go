@@ -57,6 +57,7 @@ func startFleet(ctx context.Context, cfg Config) (ctl *fleet.Controller, close f
 		OnAgentLoss: cfg.OnAgentLoss,
 		Lease:       cfg.Lease,
 		Log:         cfg.Log,
+		RunID:       cfg.RunID,
 	})
 	if err == nil {
 		err = ctl.Start(ctx)

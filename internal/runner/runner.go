@@ -57,6 +57,19 @@ type Config struct {
 	Lease time.Duration
 	// Log receives the controller's structured log; nil for none.
 	Log *slog.Logger
+	// Metrics, when set, sees the controller's merged view every time the
+	// agents' snapshots are merged (about once a second) and once more
+	// at the end, for export while the run goes (internal/telemetry).
+	Metrics Metrics
+	// RunID names the run for the agents' logs and the metrics; empty
+	// picks one.
+	RunID string
+}
+
+// Metrics sees the run's merged tally and the fleet's progress. The tally
+// is read-only. At the end Progress.Phase is -1: nothing runs any more.
+type Metrics interface {
+	Observe(t *results.Tally, p engine.Progress)
 }
 
 // Result is what a run produced.
@@ -137,7 +150,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			last = time.Now()
 			j.SetFleet(ctl.LiveFleet())
-			if err := j.Update(ctl.Snapshot()); err != nil && first == nil {
+			t := ctl.Snapshot()
+			if cfg.Metrics != nil {
+				cfg.Metrics.Observe(t, ctl.Progress())
+			}
+			if err := j.Update(t); err != nil && first == nil {
 				first = err
 			}
 		}
@@ -151,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stopProgress()
 	stopJournal()
 	jerr := <-journaled
+	if cfg.Metrics != nil {
+		cfg.Metrics.Observe(tally, engine.Progress{Phase: -1, Elapsed: ctl.Progress().Elapsed})
+	}
 
 	meta.FinishedAt = time.Now().UTC()
 	meta.Fleet = ctl.Fleet()

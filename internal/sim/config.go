@@ -41,6 +41,16 @@ type Config struct {
 	// sequence every time; concurrent arrivals may interleave differently.
 	Seed     int64
 	TruthCap int // ground-truth records kept; 0 means DefaultTruthCap
+
+	// The memory used model (X-Sim-Max-Memory-Used): an instance uses
+	// MemoryBaseMB once initialized, MemoryPerRequestMB more for every
+	// request it has served (caches, leaks), plus a seeded normal noise of
+	// MemoryJitterMB per request; the header reports the instance's peak
+	// so far, capped at its memory size, as Lambda's Max Memory Used does.
+	// A zero MemoryBaseMB means MaxMemoryUsed(memory size).
+	MemoryBaseMB       int
+	MemoryPerRequestMB float64
+	MemoryJitterMB     float64
 }
 
 // DefaultConfig returns a mid-sized function with Lambda-like cold starts:
@@ -97,6 +107,12 @@ func (c Config) Validate() error {
 		{c.InitStddev < 0 || c.InitStddev > MaxDuration, "init_stddev_ms",
 			fmt.Sprintf("%v, want 0 to %v", c.InitStddev, MaxDuration)},
 		{c.TruthCap < 0, "truth_cap", fmt.Sprintf("%d, want 0 (default) or more", c.TruthCap)},
+		{c.MemoryBaseMB < 0 || c.MemoryBaseMB > MaxMemoryMB, "memory_base_mb",
+			fmt.Sprintf("%d MB, want 0 (the default model) to %d", c.MemoryBaseMB, MaxMemoryMB)},
+		{!(c.MemoryPerRequestMB >= 0 && c.MemoryPerRequestMB <= MaxMemoryMB), "memory_per_request_mb",
+			fmt.Sprintf("%v MB, want 0 to %d", c.MemoryPerRequestMB, MaxMemoryMB)},
+		{!(c.MemoryJitterMB >= 0 && c.MemoryJitterMB <= MaxMemoryMB), "memory_jitter_mb",
+			fmt.Sprintf("%v MB, want 0 to %d", c.MemoryJitterMB, MaxMemoryMB)},
 	}
 	for _, ch := range checks {
 		if ch.bad {
@@ -130,10 +146,23 @@ func BilledDuration(d time.Duration) time.Duration {
 	return (d + time.Millisecond - 1) / time.Millisecond * time.Millisecond
 }
 
-// MaxMemoryUsed is the modelled peak memory of an instance with memoryMB:
-// a 40 MB runtime plus 10% of the memory size, capped at the memory size.
+// MaxMemoryUsed is the default modelled memory of an instance with
+// memoryMB: a 40 MB runtime plus 10% of the memory size, capped at the
+// memory size.
 func MaxMemoryUsed(memoryMB int) int {
 	return min(memoryMB, 40+memoryMB/10)
+}
+
+// memoryUsed is the model's memory used by an instance of memoryMB after
+// served requests, with noise (a standard normal draw): see Config. The
+// result is at least 1 MB and at most memoryMB.
+func (c Config) memoryUsed(memoryMB, served int, noise float64) int {
+	base := float64(c.MemoryBaseMB)
+	if c.MemoryBaseMB == 0 {
+		base = float64(MaxMemoryUsed(memoryMB))
+	}
+	used := base + c.MemoryPerRequestMB*float64(served) + c.MemoryJitterMB*noise
+	return int(min(max(math.Round(used), 1), float64(memoryMB)))
 }
 
 // Update is a partial configuration change: only non-nil fields change. It
@@ -208,6 +237,10 @@ type configJSON struct {
 	InitStddevMS     float64 `json:"init_stddev_ms"`
 	Seed             int64   `json:"seed"`
 	TruthCap         int     `json:"truth_cap"`
+
+	MemoryBaseMB       int     `json:"memory_base_mb,omitempty"`
+	MemoryPerRequestMB float64 `json:"memory_per_request_mb,omitempty"`
+	MemoryJitterMB     float64 `json:"memory_jitter_mb,omitempty"`
 }
 
 // MarshalJSON writes c with durations in milliseconds, as the control API
@@ -224,6 +257,10 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		InitStddevMS:     ms(c.InitStddev),
 		Seed:             c.Seed,
 		TruthCap:         c.TruthCap,
+
+		MemoryBaseMB:       c.MemoryBaseMB,
+		MemoryPerRequestMB: c.MemoryPerRequestMB,
+		MemoryJitterMB:     c.MemoryJitterMB,
 	})
 }
 
@@ -239,6 +276,10 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 		ConcurrencyLimit: j.ConcurrencyLimit,
 		Seed:             j.Seed,
 		TruthCap:         j.TruthCap,
+
+		MemoryBaseMB:       j.MemoryBaseMB,
+		MemoryPerRequestMB: j.MemoryPerRequestMB,
+		MemoryJitterMB:     j.MemoryJitterMB,
 	}
 	for _, d := range []struct {
 		dst   *time.Duration

@@ -60,6 +60,7 @@ type Emulator struct {
 	warming   int         // prewarmed instances still initializing
 	initRNG   *rand.Rand  // init draws; separate from jitter so turning jitter on keeps init draws
 	jitterRNG *rand.Rand
+	memRNG    *rand.Rand // memory noise draws, a stream of their own for the same reason
 	truth     truthLog
 	stats     Stats
 }
@@ -84,6 +85,8 @@ type instance struct {
 	state    instanceState
 	lastUsed time.Time   // when the last request on it ended
 	timer    *time.Timer // prewarm init, while warming
+	served   int         // requests it has taken
+	peakMB   int         // the most memory it has used
 }
 
 // Stats are the emulator's counters.
@@ -128,6 +131,7 @@ func New(cfg Config) (*Emulator, error) {
 		// them apart.
 		initRNG:   rand.New(rand.NewPCG(seed, 0x1417)),
 		jitterRNG: rand.New(rand.NewPCG(seed, 0x7e77)),
+		memRNG:    rand.New(rand.NewPCG(seed, 0x3e30)),
 		truth:     newTruthLog(cfg.TruthCap),
 	}
 	e.mu.Lock()
@@ -330,6 +334,18 @@ func (e *Emulator) drawHandlerLocked(memoryMB int) time.Duration {
 		base = max(base+time.Duration(j), 0).Round(time.Microsecond)
 	}
 	return handlerTime(base, memoryMB)
+}
+
+// memoryUsedLocked counts a request on inst and returns the instance's
+// peak memory used so far.
+func (e *Emulator) memoryUsedLocked(inst *instance) int {
+	inst.served++
+	var noise float64
+	if e.cfg.MemoryJitterMB > 0 {
+		noise = e.memRNG.NormFloat64()
+	}
+	inst.peakMB = max(inst.peakMB, e.cfg.memoryUsed(inst.memoryMB, inst.served, noise))
+	return inst.peakMB
 }
 
 // expiredLocked reports whether an idle instance has outlived KeepAlive.

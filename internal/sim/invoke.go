@@ -85,6 +85,7 @@ func (e *Emulator) invoke(w http.ResponseWriter, r *http.Request) {
 	rec.InstanceID = inst.id
 	rec.MemoryMB = inst.memoryMB // an instance keeps the memory it started with
 	rec.Handler = e.drawHandlerLocked(inst.memoryMB)
+	rec.MemoryUsed = e.memoryUsedLocked(inst)
 	e.wg.Add(1)
 	e.mu.Unlock()
 	defer e.wg.Done()
@@ -149,7 +150,7 @@ func writeHeaders(w http.ResponseWriter, rec Record) {
 	h.Set(HeaderMemorySize, strconv.Itoa(rec.MemoryMB))
 	used := 0
 	if rec.Status == http.StatusOK {
-		used = MaxMemoryUsed(rec.MemoryMB)
+		used = rec.MemoryUsed
 	}
 	h.Set(HeaderMaxMemoryUsed, strconv.Itoa(used))
 }

@@ -18,6 +18,7 @@ type Record struct {
 	Init       time.Duration // init time of that instance; 0 when warm
 	Handler    time.Duration // handler time at the instance's memory size
 	MemoryMB   int           // memory of the instance (of the function, when throttled)
+	MemoryUsed int           // the instance's peak memory used, MB, as the header reports it; 0 when throttled
 	Status     int           // 200, or 429 when throttled
 	Arrival    time.Time     // when the request reached the emulator
 }
@@ -39,6 +40,7 @@ type recordJSON struct {
 	InitMS     float64   `json:"init_ms"`
 	HandlerMS  float64   `json:"handler_ms"`
 	MemoryMB   int       `json:"memory_mb"`
+	MemoryUsed int       `json:"memory_used_mb,omitempty"`
 	Status     int       `json:"status"`
 	Arrival    time.Time `json:"arrival"`
 }
@@ -53,6 +55,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		InitMS:     ms(r.Init),
 		HandlerMS:  ms(r.Handler),
 		MemoryMB:   r.MemoryMB,
+		MemoryUsed: r.MemoryUsed,
 		Status:     r.Status,
 		Arrival:    r.Arrival,
 	})
@@ -80,6 +83,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 		Init:       initD,
 		Handler:    handler,
 		MemoryMB:   j.MemoryMB,
+		MemoryUsed: j.MemoryUsed,
 		Status:     j.Status,
 		Arrival:    j.Arrival,
 	}

@@ -22,7 +22,8 @@ const (
 
 // Recommend ranks the complete settings of rec under its strategy, setting
 // each one's Rank, Score and SLOMisses, and returns the recommendation;
-// nil when no setting was measured completely.
+// nil when no setting was measured completely. Settings that used all
+// their memory are not ranked when any other fits.
 //
 //   - cost: the lowest monthly cost (ties: the faster);
 //   - speed: the lowest typical time (TuneSetting.TypicalMs), and among
@@ -44,6 +45,8 @@ func Recommend(rec *results.Tune) *results.Recommendation {
 	if len(cands) == 0 {
 		return nil
 	}
+	complete := cands
+	cands = fitting(cands)
 	var reason func(w, r *results.TuneSetting) string
 	switch rec.Strategy {
 	case scenarios.StrategyCost:
@@ -73,6 +76,7 @@ func Recommend(rec *results.Tune) *results.Recommendation {
 	if ru != nil {
 		out.RunnerUp = ru.Name
 	}
+	out.Memory = memoryNote(w, complete)
 	for _, ts := range cands {
 		if ts.Current {
 			out.Before = new(snapshot(ts))
@@ -119,6 +123,22 @@ func rankCost(cands []*results.TuneSetting) func(w, r *results.TuneSetting) stri
 		}
 		return s + memoryClause(w, cands) + "."
 	}
+}
+
+// fitting leaves out the settings that used all their memory, where a
+// real function runs out of it (platforms cap what they report at the
+// size), unless that leaves none.
+func fitting(cands []*results.TuneSetting) []*results.TuneSetting {
+	var fit []*results.TuneSetting
+	for _, ts := range cands {
+		if ts.MaxMemoryUsedMB == 0 || ts.MaxMemoryUsedMB < ts.MemoryMB {
+			fit = append(fit, ts)
+		}
+	}
+	if len(fit) == 0 {
+		return cands
+	}
+	return fit
 }
 
 // memoryClause explains a winner that is not the smallest memory size: its

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/engine"
@@ -212,6 +214,7 @@ type collector struct {
 	service  [3]mean // service time
 	init     mean    // platform-reported init of cold requests
 	maxMem   int
+	mem      *hdrhistogram.Histogram // memory used, MB; nil until reported
 }
 
 // mean is a running sum and count of durations.
@@ -248,7 +251,13 @@ func (c *collector) observe(call *drivers.Call, s results.Sample) {
 	}
 	c.measured[t].add(c.table.Billed(s.Service))
 	c.service[t].add(s.Service)
-	c.maxMem = max(c.maxMem, call.MaxMemoryMB)
+	if call.MaxMemoryMB > 0 {
+		c.maxMem = max(c.maxMem, call.MaxMemoryMB)
+		if c.mem == nil {
+			c.mem = results.NewHistogram()
+		}
+		c.mem.RecordValue(int64(call.MaxMemoryMB))
+	}
 }
 
 // billing is what the collector learned, ready for the cost model.
@@ -257,6 +266,7 @@ type billing struct {
 	warm, cold, busy time.Duration
 	count            int64
 	maxMemoryMB      int
+	memory           *results.MemoryUsed
 	// fnWarm and fnCold are the time a warm and a cold request spend in
 	// the function, as the platform reports it: its duration, and for a
 	// cold one its init too. fnOK is false when it reported neither.
@@ -276,7 +286,7 @@ func (c *collector) billing() (billing, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	src, busySrc := &c.platform, &c.raw
-	b := billing{source: "platform", maxMemoryMB: c.maxMem}
+	b := billing{source: "platform", maxMemoryMB: c.maxMem, memory: results.MemoryUsedOf(c.mem)}
 	if c.platform[drivers.Warm].n+c.platform[drivers.Cold].n+c.platform[drivers.Unknown].n == 0 {
 		src, busySrc, b.source = &c.measured, &c.service, "measured"
 	}

@@ -35,6 +35,17 @@ type Config struct {
 	Version     string
 	// Progress receives a line per setting; nil for none.
 	Progress io.Writer
+	// Metrics, when set, sees each setting's phases as they run and its
+	// projected cost once measured (internal/telemetry).
+	Metrics Metrics
+}
+
+// Metrics exports a sweep's metrics setting by setting.
+type Metrics interface {
+	// Setting is what sees the phases of setting s.
+	Setting(s drivers.Settings) runner.Metrics
+	// Cost is s's projected cost per million requests, in US dollars.
+	Cost(s drivers.Settings, perMillion float64)
 }
 
 // Result is what a tuning run produced.
@@ -278,13 +289,17 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		// tune: block, which is this sweep's business only.
 		plain := *sw.cfg.Scenario
 		plain.Tune = nil
-		res, err := runner.Run(ctx, runner.Config{
+		rc := runner.Config{
 			Scenario: &plain,
 			Dir:      filepath.Join(sw.dir, filepath.FromSlash(ts.RunDir)),
 			Version:  sw.cfg.Version,
 			Observer: col.observe,
 			Driver:   sw.d,
-		})
+		}
+		if m := sw.cfg.Metrics; m != nil {
+			rc.Metrics = m.Setting(set)
+		}
+		res, err := runner.Run(ctx, rc)
 		stop()
 		if res != nil {
 			run = res.Run
@@ -307,6 +322,10 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		Count:      b.count,
 	}
 	ts.MaxMemoryUsedMB = b.maxMemoryMB
+	ts.MemoryUsed = b.memory
+	if b.maxMemoryMB > 0 && set.MemoryMB > 0 {
+		ts.MemoryHeadroom = max(0, 1-float64(b.maxMemoryMB)/float64(set.MemoryMB))
+	}
 	est, err := cost.Compute(p.Table, p.Traffic, cost.Usage{
 		MemoryMB:      set.MemoryMB,
 		Prewarm:       set.Prewarm,
@@ -321,6 +340,9 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		return fmt.Errorf("cost: %w", err)
 	}
 	ts.Cost = costRecord(est)
+	if m := sw.cfg.Metrics; m != nil {
+		m.Cost(set, ts.Cost.PerMillion)
+	}
 	ts.TypicalMs, ts.TypicalFrom = typical(ts, b)
 	ts.Complete = true
 	return nil

@@ -1,0 +1,47 @@
+package telemetry
+
+import (
+	"maps"
+	"slices"
+)
+
+// Metric names as exported over OTLP. The Prometheus endpoint uses the
+// names OpenTelemetry's Prometheus conventions give them: units and
+// _total spelled out.
+const (
+	NameInvocations  = "coldbench.invocations"
+	NameSuccesses    = "coldbench.successes"
+	NameErrors       = "coldbench.errors"
+	NameDropped      = "coldbench.dropped"
+	NameColdStarts   = "coldbench.cold_starts"
+	NameColdRate     = "coldbench.cold_start.ratio"
+	NameLatency      = "coldbench.latency"
+	NameInFlight     = "coldbench.in_flight"
+	NameTargetRate   = "coldbench.rate.target"
+	NameAchievedRate = "coldbench.rate.achieved"
+	NameMemoryUsed   = "coldbench.memory.used.max"
+	NameTuneMemory   = "coldbench.tune.memory"
+	NameTunePrewarm  = "coldbench.tune.prewarm"
+	NameTuneCost     = "coldbench.tune.cost_per_million"
+)
+
+// Prometheus names of the same metrics.
+const (
+	PromInvocations  = "coldbench_invocations_total"
+	PromSuccesses    = "coldbench_successes_total"
+	PromErrors       = "coldbench_errors_total"
+	PromDropped      = "coldbench_dropped_total"
+	PromColdStarts   = "coldbench_cold_starts_total"
+	PromColdRate     = "coldbench_cold_start_ratio"
+	PromLatency      = "coldbench_latency_seconds"
+	PromInFlight     = "coldbench_in_flight_requests"
+	PromTargetRate   = "coldbench_rate_target_requests_per_second"
+	PromAchievedRate = "coldbench_rate_achieved_requests_per_second"
+	PromMemoryUsed   = "coldbench_memory_used_max_megabytes"
+	PromTuneMemory   = "coldbench_tune_memory_megabytes"
+	PromTunePrewarm  = "coldbench_tune_prewarm_instances"
+	PromTuneCost     = "coldbench_tune_cost_per_million_usd"
+	PromRunInfo      = "coldbench_run_info"
+)
+
+func sortedKeys(m map[string]int64) []string { return slices.Sorted(maps.Keys(m)) }
