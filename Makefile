@@ -26,7 +26,7 @@ test: lint proto-check
 # clock off. The slow fleet ones sit behind the faults build tag.
 faults:
 	$(GO) test -race -count=1 -tags faults -timeout 6m \
-		-run 'Fault|HugeBody|ClockOffset|AgentLoss|LeaseExpires|^TestFleet$$' \
+		-run 'Fault|HugeBody|ClockOffset|^TestFleet$$' \
 		./internal/engine/ ./internal/fleet/ ./cmd/coldbench/
 
 # Every fuzz target, one after another, each for FUZZTIME. Targets are
