@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -76,9 +75,7 @@ phases:
 			}
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if errors.As(err, &ee) || err != nil {
+			if err := cmd.Run(); err != nil {
 				t.Fatalf("coldbench run: %v\n%s", err, out.String())
 			}
 			r := loadRun(t, dir)
