@@ -6,7 +6,7 @@ BIN     := bin/coldbench
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test demo lint fuzz-seed clean report-screenshot proto proto-check
+.PHONY: all build test demo lint fuzz-seed clean report-screenshot proto proto-check faults fuzz
 
 all: build
 
@@ -19,6 +19,28 @@ build:
 # and two such packages at once on a 2-core machine measure each other.
 test: lint proto-check
 	$(GO) test -race -count=1 -p 1 -timeout 9m ./...
+
+# The fault-injection suite (README "Robustness"): target faults through
+# the engine and the binary (quick, also in `make test`), and the fleet
+# faults: agent and controller killed, an agent blackholed, an agent's
+# clock off. The slow fleet ones sit behind the faults build tag.
+faults:
+	$(GO) test -race -count=1 -tags faults -timeout 6m \
+		-run 'Fault|HugeBody|ClockOffset|^TestFleet$$' \
+		./internal/engine/ ./internal/fleet/ ./cmd/coldbench/
+
+# Every fuzz target, one after another, each for FUZZTIME. Targets are
+# found, not listed: packages with a `func Fuzz` in a test file, then
+# `go test -list`. Crashers land in the package's testdata/fuzz/FuzzXxx/.
+FUZZTIME ?= 60s
+
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz'); do \
+	    echo "== $$dir $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done
 
 demo: build
 	./$(BIN) demo

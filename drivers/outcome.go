@@ -2,8 +2,11 @@ package drivers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 )
 
@@ -75,11 +78,30 @@ func Classify(c *Call, err error) Outcome {
 func isConnectError(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
-	if errors.As(err, &dns) {
+	if errors.As(err, &dns) || isTLSError(err) {
 		return true
 	}
 	if errors.As(err, &op) {
 		return op.Op == "dial" || op.Op == "read" || op.Op == "write"
 	}
 	return false
+}
+
+// isTLSError reports a failed TLS handshake: a certificate that does not
+// verify, a peer that does not speak TLS, or an alert. The tls package
+// returns these bare, not inside a net.OpError, except for alerts; net/http
+// turns a plaintext answer to a handshake into ErrSchemeMismatch.
+func isTLSError(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+		alert    tls.AlertError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		op       *net.OpError
+	)
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &op) && (op.Op == "remote error" || op.Op == "local error")
 }

@@ -27,6 +27,9 @@ func (r *Run) Tally() (*Tally, error) {
 	t := NewTally(plans)
 	if r.Timeline != nil {
 		t.Timeline = r.Timeline.Clone()
+		if err := t.Timeline.Check(); err != nil {
+			return nil, err
+		}
 		t.Timeline.unpack()
 	}
 	for i := range r.Phases {

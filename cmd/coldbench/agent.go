@@ -65,12 +65,23 @@ func agentCommand(ctx context.Context, args []string, out io.Writer) error {
 		return usagef("--log-format %q: want text or json", *logFormat)
 	}
 	log := slog.New(handler)
-	agent, err := fleet.NewAgent(
+	opts := []fleet.AgentOption{
 		fleet.WithAllowTargets(allow...),
 		fleet.WithMaxRate(*maxRate),
 		fleet.WithVersion(version),
 		fleet.WithLogger(log),
-	)
+	}
+	// A test hook, deliberately not a flag: the fault tests run an agent
+	// whose clock is off by this much (a Go duration, such as 2s).
+	if v := os.Getenv("COLDBENCH_TEST_CLOCK_OFFSET"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return usagef("COLDBENCH_TEST_CLOCK_OFFSET %q: %v", v, err)
+		}
+		log.Warn("test hook: the agent's clock is off", "offset", d)
+		opts = append(opts, fleet.WithClockOffset(d))
+	}
+	agent, err := fleet.NewAgent(opts...)
 	if err != nil {
 		return usageError{err}
 	}

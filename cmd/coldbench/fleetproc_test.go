@@ -113,8 +113,17 @@ type agentProc struct {
 // SIGTERM and must exit cleanly.
 func startAgent(t *testing.T, host string, args ...string) *agentProc {
 	t.Helper()
+	return startAgentEnv(t, nil, host, args...)
+}
+
+// startAgentEnv is startAgent with environment variables added.
+func startAgentEnv(t *testing.T, env []string, host string, args ...string) *agentProc {
+	t.Helper()
 	a := &agentProc{log: &syncBuffer{}}
 	a.cmd = exec.Command(bin, append([]string{"agent", "--listen", host + ":0"}, args...)...)
+	if env != nil {
+		a.cmd.Env = append(os.Environ(), env...)
+	}
 	a.cmd.Stderr = a.log
 	stdout, err := a.cmd.StdoutPipe()
 	if err != nil {

@@ -49,6 +49,8 @@ type agentOptions struct {
 	log      *slog.Logger
 	driver   drivers.Driver
 	observer engine.Observer
+	// clockOffset is a test's wrong clock (WithClockOffset).
+	clockOffset time.Duration
 }
 
 // AgentOption configures an Agent.
@@ -134,7 +136,7 @@ func (a *Agent) Info(context.Context, *pb.InfoRequest) (*pb.InfoReply, error) {
 
 // ProbeClock answers with the agent's clock.
 func (a *Agent) ProbeClock(_ context.Context, p *pb.ClockProbe) (*pb.ClockReply, error) {
-	return &pb.ClockReply{ControllerUnixNanos: p.GetControllerUnixNanos(), AgentUnixNanos: time.Now().UnixNano()}, nil
+	return &pb.ClockReply{ControllerUnixNanos: p.GetControllerUnixNanos(), AgentUnixNanos: a.clock(time.Now().UnixNano())}, nil
 }
 
 // Run carries one run. The first message must be the assignment; one the
@@ -213,7 +215,7 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 		a:       a,
 		log:     log,
 		s:       s,
-		start:   time.Unix(0, asg.GetStartUnixNanos()),
+		start:   time.Unix(0, asg.GetStartUnixNanos()-int64(a.o.clockOffset)), // on the agent's clock
 		lease:   durationOr(asg.GetLeaseNanos(), DefaultLease),
 		every:   durationOr(asg.GetSnapshotIntervalNanos(), DefaultSnapshot),
 		part:    part,

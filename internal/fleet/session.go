@@ -125,7 +125,7 @@ loop:
 			}
 		case <-started:
 			started = nil
-			out.send(&pb.AgentMessage{Body: &pb.AgentMessage_Started{Started: &pb.Started{FirstSendUnixNanos: s.drv.first.Load()}}})
+			out.send(&pb.AgentMessage{Body: &pb.AgentMessage_Started{Started: &pb.Started{FirstSendUnixNanos: s.a.clock(s.drv.first.Load())}}})
 		case <-tick.C:
 			if snap, err := s.snapshot(); err == nil {
 				out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Snapshot{Snapshot: snap}})
@@ -274,7 +274,11 @@ func (s *session) snapshot() (*pb.Snapshot, error) {
 		pr.Cold += p.Cold
 		pr.Dropped += p.Dropped
 	}
-	return encodeSnapshot(t, pr, time.Now(), s.cache)
+	snap, err := encodeSnapshot(t, pr, time.Now(), s.cache)
+	if err == nil {
+		s.a.shiftSnapshot(snap)
+	}
+	return snap, err
 }
 
 func errorMessage(code pb.AgentError_Code, err error) *pb.AgentMessage {

@@ -156,6 +156,9 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 		}
 	}
 	t.Timeline = decodeTimeline(s.Timeline, offset)
+	if err := t.Timeline.Check(); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
 	return t, nil
 }
 
