@@ -20,12 +20,12 @@ build:
 test: lint proto-check
 	$(GO) test -race -count=1 -p 1 -timeout 9m ./...
 
-# The fault-injection suite (README "Robustness"): target faults through
-# the engine and the binary (quick, also in `make test`), and the fleet
+# The fault-injection suite alone (README "Robustness"; `make test` runs it
+# too): target faults through the engine and the binary, and the fleet
 # faults: agent and controller killed, an agent blackholed, an agent's
-# clock off. The slow fleet ones sit behind the faults build tag.
+# clock off.
 faults:
-	$(GO) test -race -count=1 -tags faults -timeout 6m \
+	$(GO) test -race -count=1 -timeout 6m \
 		-run 'Fault|HugeBody|ClockOffset|^TestFleet$$' \
 		./internal/engine/ ./internal/fleet/ ./cmd/coldbench/
 
