@@ -24,6 +24,12 @@ type Scenario struct {
 	// OnAgentLoss says what a distributed run does when an agent is lost:
 	// abort, continue (the default) or rebalance.
 	OnAgentLoss AgentLoss `yaml:"on_agent_loss"`
+	// Thresholds are pass/fail conditions on the merged results; a failed
+	// one makes `coldbench run` exit 1 (thresholds.go).
+	Thresholds Thresholds `yaml:"thresholds"`
+	// AbortOnFail checks the thresholds during the run too, and stops it
+	// when one has clearly failed.
+	AbortOnFail *Abort `yaml:"abort_on_fail"`
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`

@@ -166,6 +166,7 @@ func (v *validator) scenario(s *Scenario) {
 	if s.Tune != nil {
 		v.tune(s.Tune) // tune.go
 	}
+	v.thresholds(s) // thresholds.go
 }
 
 func (v *validator) target(t *Target) {

@@ -108,6 +108,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The run waits on runCtx: a threshold that surely fails on a live
+	// snapshot (abort_on_fail) cancels it.
+	jd, runCtx, stopJudge := newJudge(ctx, s, meta.StartedAt)
+	defer stopJudge()
 
 	// Journal the record as the run goes, so that even SIGKILL leaves a
 	// renderable partial result: as soon as a snapshot comes in from an
@@ -137,9 +141,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			last = time.Now()
 			j.SetFleet(ctl.LiveFleet())
-			if err := j.Update(ctl.Snapshot()); err != nil && first == nil {
+			snap := ctl.Snapshot()
+			if err := j.Update(snap); err != nil && first == nil {
 				first = err
 			}
+			jd.snapshot(snap, meta)
 		}
 	}()
 	stopProgress := func() {}
@@ -147,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		stopProgress = showProgress(cfg.Progress, cfg.TTY, ctl)
 	}
 
-	tally, runErr := ctl.Wait(ctx)
+	tally, runErr := ctl.Wait(runCtx)
 	stopProgress()
 	stopJournal()
 	jerr := <-journaled
@@ -158,6 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if runErr != nil {
 		meta.Interrupted = interruption(ctx, runErr)
 	}
+	meta.Thresholds = jd.final(tally, meta)
 	if err := j.Finish(tally, meta); err != nil {
 		return nil, errors.Join(runErr, err)
 	}
