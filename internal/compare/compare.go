@@ -39,23 +39,23 @@ const (
 type Options struct {
 	// MinEffect is the smallest relative change that counts (0.15: 15% of
 	// the baseline's value).
-	MinEffect float64
+	MinEffect float64 `json:"min_effect"`
 	// MinEffectMs is the smallest latency change that counts, in ms,
 	// whatever MinEffect says: a fast function's p99 moves by a
 	// millisecond from scheduling alone.
-	MinEffectMs float64
+	MinEffectMs float64 `json:"min_effect_ms"`
 	// MinRateEffect is the smallest change of a rate that counts, as a
 	// fraction (0.01: one percentage point).
-	MinRateEffect float64
+	MinRateEffect float64 `json:"min_rate_effect"`
 	// Confidence is the two-sided confidence level of the intervals.
-	Confidence float64
+	Confidence float64 `json:"confidence"`
 	// Resamples is the number of bootstrap replicates per percentile.
-	Resamples int
+	Resamples int `json:"resamples"`
 	// Seed seeds the bootstrap, so the same runs always get the same
 	// intervals.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Gate lists the metrics whose worse verdict fails the comparison.
-	Gate []Gate
+	Gate []Gate `json:"gate"`
 }
 
 // DefaultOptions are the defaults of `coldbench compare`. The minimum
@@ -77,8 +77,8 @@ func DefaultOptions() Options {
 // Gate is one gated metric: a metric name, over the whole run (Phase
 // empty) or one phase.
 type Gate struct {
-	Phase  string
-	Metric string
+	Phase  string `json:"phase,omitempty"`
+	Metric string `json:"metric"`
 }
 
 func (g Gate) String() string {
@@ -159,8 +159,8 @@ type Result struct {
 	New     string   `json:"new"`
 	Options Options  `json:"options"`
 	Changes []Change `json:"changes"`
-	// Verdict sums up the gated changes: worse if any is worse, else
-	// inconclusive if any is, else better if any is, else same.
+	// Verdict sums up the gated changes: worse if any is, else better if
+	// any is, else same if any is, else inconclusive.
 	Verdict Verdict `json:"verdict"`
 	// Notes are what the reader should know: phases in one run only, an
 	// incomplete run, gated metrics that were not measured.
@@ -261,20 +261,17 @@ func findPhase(r *results.Run, name string) *results.PhaseStats {
 	return nil
 }
 
-// overall sums up gated verdicts.
+// overall sums up gated verdicts: worse if any is, else better if any is,
+// else same if any is; inconclusive only when none could be judged. A
+// gated metric that is inconclusive beside others that are not is named
+// in the verdict line of every rendering (report.CompareText), not hidden.
 func overall(cs []Change) Verdict {
-	has := func(v Verdict) bool {
-		return slices.ContainsFunc(cs, func(c Change) bool { return c.Verdict == v })
+	for _, v := range []Verdict{Worse, Better, Same} {
+		if slices.ContainsFunc(cs, func(c Change) bool { return c.Verdict == v }) {
+			return v
+		}
 	}
-	switch {
-	case has(Worse):
-		return Worse
-	case has(Inconclusive):
-		return Inconclusive
-	case has(Better):
-		return Better
-	}
-	return Same
+	return Inconclusive
 }
 
 // compareMetric compares one metric of two scopes; ok is false when
