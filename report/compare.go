@@ -18,7 +18,7 @@ import (
 // comment, JSON, and JUnit XML with one test case per gated metric.
 
 // CompareText writes c as a terminal report: the verdict, what was
-// compared, and one row per metric, gated ones marked with *.
+// compared, and one row per metric.
 func CompareText(w io.Writer, c *compare.Result) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "compare: %s\n", verdictLine(c))
@@ -35,7 +35,7 @@ func CompareText(w io.Writer, c *compare.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(bw, "* gated: a worse verdict fails the comparison (exit 1).")
+	fmt.Fprintln(bw, "A gated metric that is worse fails the comparison (exit 1).")
 	for _, n := range c.Notes {
 		fmt.Fprintf(bw, "Note: %s.\n", n)
 	}
@@ -93,12 +93,12 @@ func methodLine(o compare.Options) string {
 		pct(o.MinEffect), num(o.MinEffectMs), num(o.MinRateEffect*100), num(o.Confidence*100), o.Resamples)
 }
 
-// compareTable is one row per change; all adds the phase and samples
-// columns and marks gated rows.
+// compareTable is one row per change; all adds the phase, gated and
+// samples columns.
 func compareTable(cs []compare.Change, all bool) Table {
 	t := Table{Header: []string{"Metric", "Base", "New", "Change", "Interval", "Min effect", "Verdict"}, Align: "c     l"}
 	if all {
-		t = Table{Header: []string{"Phase", "Metric", "Base", "New", "Change", "Interval", "Min effect", "Samples", "Verdict"}, Align: "lc      l"}
+		t = Table{Header: []string{"Phase", "Metric", "Gated", "Base", "New", "Change", "Interval", "Min effect", "Samples", "Verdict"}, Align: "lcl      l"}
 	}
 	for _, c := range cs {
 		verdict := string(c.Verdict)
@@ -111,12 +111,12 @@ func compareTable(cs []compare.Change, all bool) Table {
 			if phase == "" {
 				phase = "(all)"
 			}
-			metric := c.Metric
+			gated := ""
 			if c.Gated {
-				metric += " *"
+				gated = "yes"
 			}
 			samples := strconv.FormatInt(c.BaseN, 10) + " / " + strconv.FormatInt(c.NewN, 10)
-			row = []string{phase, metric, row[1], row[2], row[3], row[4], row[5], samples, verdict}
+			row = []string{phase, c.Metric, gated, row[1], row[2], row[3], row[4], row[5], samples, verdict}
 		}
 		t.Rows = append(t.Rows, row)
 	}
