@@ -50,6 +50,10 @@ func (t Threshold) String() string {
 	return s
 }
 
+// MarshalYAML writes t as the expression it was parsed from, so that a
+// scenario sent to agents (fleet.EncodeScenario) parses back the same.
+func (t Threshold) MarshalYAML() (any, error) { return t.String(), nil }
+
 // Pass reports whether value meets the threshold.
 func (t Threshold) Pass(value float64) bool { return t.Op.Holds(value, t.Limit) }
 
@@ -406,6 +410,14 @@ type Abort struct {
 	Enabled    bool
 	After      Duration // default DefaultAbortAfter
 	MinSamples int      // default DefaultAbortMinSamples
+}
+
+// MarshalYAML writes a the way UnmarshalYAML reads it.
+func (a Abort) MarshalYAML() (any, error) {
+	if !a.Enabled {
+		return false, nil
+	}
+	return map[string]any{"after": a.After.String(), "min_samples": a.MinSamples}, nil
 }
 
 // UnmarshalYAML decodes true, false or a mapping with after and

@@ -3,6 +3,8 @@ package scenarios
 import (
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestParseThreshold(t *testing.T) {
@@ -80,6 +82,25 @@ abort_on_fail: {after: 3s}
 	}
 	if a := s.AbortOnFail; a == nil || !a.Enabled || a.After.String() != "3s" || a.MinSamples != DefaultAbortMinSamples {
 		t.Errorf("abort_on_fail %+v: want enabled, after 3s, the default minimum samples", a)
+	}
+
+	// What an agent receives: the scenario encoded back to YAML parses
+	// back to the same thresholds.
+	enc, err := yaml.Marshal(map[string]any{"thresholds": s.Thresholds, "abort_on_fail": s.AbortOnFail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := good[:strings.Index(good, "thresholds:")]
+	s2, err := Parse("again.yaml", append([]byte(head), enc...))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, enc)
+	}
+	var again []string
+	for _, th := range s2.Thresholds {
+		again = append(again, th.String())
+	}
+	if strings.Join(again, "|") != want || *s2.AbortOnFail != *s.AbortOnFail {
+		t.Errorf("encoded and parsed again: %q, %+v\n%s", strings.Join(again, "|"), s2.AbortOnFail, enc)
 	}
 
 	bad := `name: t
