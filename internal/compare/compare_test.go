@@ -117,13 +117,19 @@ func TestIntervals(t *testing.T) {
 // run builds a run record with one phase: warm and cold latencies and a
 // number of failed requests.
 func run(name string, warm, cold []int64, errs int) *results.Run {
+	return lagRun(name, warm, cold, errs, 0)
+}
+
+// lagRun is run with every request sent lagUs late: latency from the
+// intended send time lagUs above the service time.
+func lagRun(name string, warm, cold []int64, errs int, lagUs int64) *results.Run {
 	tally := results.NewTally([]results.PhasePlan{{Name: name, Duration: time.Second, Planned: int64(len(warm) + len(cold) + errs), Rate: 1}})
 	p := tally.Phases[0]
 	p.Start = time.Unix(1e9, 0)
 	p.End = p.Start.Add(time.Second)
 	rec := func(temp drivers.Temperature, out drivers.Outcome, us int64) {
 		d := time.Duration(us) * time.Microsecond
-		p.Record(results.Sample{Temp: temp, Outcome: out, Latency: d, Service: d})
+		p.Record(results.Sample{Temp: temp, Outcome: out, Latency: d + time.Duration(lagUs)*time.Microsecond, Service: d})
 	}
 	for _, v := range warm {
 		rec(drivers.Warm, drivers.OK, v)
@@ -173,7 +179,7 @@ func TestVerdicts(t *testing.T) {
 		// 30% slower everywhere: worse, and far beyond the interval.
 		{"30% slower", run("s", base, cold, 0), run("s", scale(latencies(23, 2000, 40, 0.25), 1.3), cold, 0), "warm.p99", Worse},
 		{"30% faster", run("s", base, cold, 0), run("s", scale(latencies(24, 2000, 40, 0.25), 0.7), cold, 0), "warm.p50", Better},
-		// A real but small shift (8%) is within the 15% minimum effect.
+		// A real but small shift (8%) is within the 20% minimum effect.
 		{"8% slower is same", run("s", base, cold, 0), run("s", scale(base, 1.08), cold, 0), "warm.p50", Same},
 		// 40 cold starts cannot say anything about cold p99 (500 needed).
 		{"few cold samples", run("s", base, cold, 0), run("s", base, scale(cold, 2), 0), "cold.p99", Inconclusive},
@@ -220,8 +226,8 @@ func TestRunsDeterministic(t *testing.T) {
 		}
 	}
 	find(t, r1, "steady", "warm.p90")
-	if g := r1.Gated(); len(g) != 3 || g[0].Metric != "warm.p99" {
-		t.Errorf("gated %+v: want warm.p99, cold.p99, errors.rate", g)
+	if g := r1.Gated(); len(g) != 3 || g[0].Metric != "warm.p50" || g[1].Metric != "cold.p50" {
+		t.Errorf("gated %+v: want warm.p50, cold.p50, errors.rate", g)
 	}
 	c := run("other", latencies(34, 100, 40, 0.3), nil, 0)
 	r3, err := Runs(a, c, DefaultOptions())
@@ -259,5 +265,32 @@ func TestParseGate(t *testing.T) {
 		if !strings.HasPrefix(got, tt.want) {
 			t.Errorf("ParseGate(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestGeneratorLag: a run whose generator fell behind (latency far above
+// service time) gets no better or worse latency verdict, only
+// inconclusive and a note; a slower target (service time up as much as
+// latency) is still worse.
+func TestGeneratorLag(t *testing.T) {
+	warm := latencies(40, 1000, 50, 0.1)
+	base := run("s", warm, nil, 0)
+	stalled := lagRun("s", latencies(41, 1000, 50, 0.1), nil, 0, 250_000)
+	r, err := Runs(base, stalled, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(t, r, "", "warm.p50"); c.Verdict != Inconclusive || c.Delta < 200 {
+		t.Errorf("stalled generator: warm.p50 %+v, want inconclusive on a 250 ms rise", c)
+	}
+	if notes := strings.Join(r.Notes, "; "); !strings.Contains(notes, "the new run's load generator fell behind") {
+		t.Errorf("notes %q", notes)
+	}
+	slower, err := Runs(base, run("s", scale(latencies(42, 1000, 50, 0.1), 1.3), nil, 0), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(t, slower, "", "warm.p50"); c.Verdict != Worse || len(slower.Notes) != 0 {
+		t.Errorf("slower target: warm.p50 %s, notes %q; want worse", c.Verdict, slower.Notes)
 	}
 }
