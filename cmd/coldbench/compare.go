@@ -25,13 +25,13 @@ func compareCommand(ctx context.Context, args []string, out io.Writer) error {
 	name := fs.String("baseline", "", "compare against this named baseline (see `coldbench baseline`)")
 	dir := fs.String("baselines", "", "baseline directory (default $"+baseline.EnvDir+", else "+baseline.DefaultDir+")")
 	o := compare.DefaultOptions()
-	fs.Func("min-effect", "smallest relative change that counts, such as 15% (default 15%)", share(&o.MinEffect))
+	fs.Func("min-effect", "smallest relative change that counts, such as 20% (default 20%)", share(&o.MinEffect))
 	fs.Float64Var(&o.MinEffectMs, "min-effect-ms", o.MinEffectMs, "smallest latency change that counts, ms")
 	fs.Func("min-rate-effect", "smallest change of a cold-start or error rate that counts, in points: 1% (default 1%)", share(&o.MinRateEffect))
 	fs.Func("confidence", "two-sided confidence of the intervals (default 95%)", share(&o.Confidence))
 	fs.IntVar(&o.Resamples, "resamples", o.Resamples, "bootstrap resamples per percentile")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "bootstrap seed")
-	fs.Func("gate", "metrics whose worse verdict fails: warm.p99,cold.p99,errors.rate (PHASE:metric for one phase)", func(v string) error {
+	fs.Func("gate", "metrics whose worse verdict fails (default warm.p50,cold.p50,errors.rate; PHASE:metric for one phase)", func(v string) error {
 		g, err := compare.ParseGate(v)
 		if err == nil {
 			o.Gate = g

@@ -63,7 +63,7 @@ type Options struct {
 // sampling explains (the scheduler, other tenants, CPU frequency, a
 // different set of cold instances). On the loaded 2-core machine this was
 // measured on, identical 1.5 s emulator runs moved warm p50 by up to 5%
-// and cold p50 by up to 13%, so a smaller bar would flag noise.
+// and cold p50 by up to 16%, so a smaller bar would flag noise.
 func DefaultOptions() Options {
 	return Options{
 		MinEffect:     0.20,
