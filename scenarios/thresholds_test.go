@@ -19,7 +19,7 @@ func TestParseThreshold(t *testing.T) {
 		{"cold.max < 3s", "cold.max < 3s"},
 		{"cold.rate < 5%", "cold.rate < 5%"},
 		{"errors.rate < 0.5%", "errors.rate < 0.5%"},
-		{"errors.rate < 0.005", "errors.rate < 0.5%"},  // a fraction
+		{"errors.rate < 0.005", "errors.rate < 0.5%"},   // a fraction
 		{"rate >= 95%", "rate >= 95%"},                  // achieved of target
 		{"dropped.rate < 0.1 %", "dropped.rate < 0.1%"}, // space before %
 		{"steady: warm.p99 < 250ms", "steady: warm.p99 < 250ms"},
