@@ -59,6 +59,12 @@ func TestCompareNoise(t *testing.T) {
 	if testing.Short() {
 		t.Skip("40 runs of the emulator")
 	}
+	if raceEnabled {
+		// Under the detector the generator itself stalls for seconds and
+		// 40 runs take four minutes: `make test` runs this test again
+		// without -race.
+		t.Skip("measures latency; run without -race (make test does)")
+	}
 	const handler = 50 * time.Millisecond
 	dir := t.TempDir()
 	s := noiseScenario(t, handler)
