@@ -135,7 +135,7 @@ func RunPage(dir string, r *results.Run) (Page, error) {
 
 // runPage is RunPage with the charts drawn.
 func runPage(dir string, r *results.Run, charts []Chart) (Page, error) {
-	p := Page{Title: runTitle(r), Run: r, Env: RunEnv(r), Raw: r, Charts: charts}
+	p := Page{Title: runTitle(r), Run: r, Env: RunEnv(r), Raw: r, Charts: charts, Lead: thresholdSections(r)}
 	if dir != "" {
 		b, err := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
 		switch {

@@ -16,7 +16,7 @@ import (
 // were detected), links to the chart files WriteFiles writes beside it,
 // and the environment. It draws no chart.
 func Markdown(w io.Writer, r *results.Run) error {
-	p := Page{Title: runTitle(r), Run: r, Env: RunEnv(r)}
+	p := Page{Title: runTitle(r), Run: r, Env: RunEnv(r), Lead: thresholdSections(r)}
 	for _, s := range runChartSpecs(r) {
 		p.Charts = append(p.Charts, Chart{Name: s.name, Title: s.title})
 	}

@@ -112,6 +112,9 @@ func Text(w io.Writer, r *results.Run) error {
 	if n := inferredNote(r.ColdDetection); n != "" {
 		fmt.Fprintf(bw, "Note: %s.\n", n)
 	}
+	if err := writeThresholdsText(bw, r); err != nil { // thresholds.go
+		return err
+	}
 	return bw.Flush()
 }
 

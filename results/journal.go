@@ -96,6 +96,7 @@ func (j *Journal) Finish(t *Tally, meta Meta) error {
 		m.FinishedAt = j.now()
 	}
 	m.Interrupted = meta.Interrupted
+	m.Thresholds = meta.Thresholds
 	m.Complete = m.Interrupted == ""
 	j.meta = m
 	// The log first: run.json is what marks the run finished, so it is

@@ -48,6 +48,9 @@ type Run struct {
 	Fleet
 	// Timeline is latency over the run's time, for charts.
 	Timeline *Timeline `json:"timeline,omitempty"`
+	// Thresholds is the verdict of each of the scenario's thresholds;
+	// absent when it has none (thresholds.go).
+	Thresholds []ThresholdVerdict `json:"thresholds,omitempty"`
 }
 
 // Elapsed is the wall-clock length of the run as recorded.

@@ -31,6 +31,8 @@ type Meta struct {
 	Host Host
 	// Fleet is the per-agent breakdown and whether the run was degraded.
 	Fleet Fleet
+	// Thresholds is the verdicts of the scenario's thresholds, if any.
+	Thresholds []ThresholdVerdict
 }
 
 // LocalHost describes the machine this process runs on.
@@ -65,6 +67,7 @@ func Summarize(t *Tally, meta Meta) *Run {
 		Interrupted:      meta.Interrupted,
 		Host:             host,
 		Fleet:            meta.Fleet,
+		Thresholds:       meta.Thresholds,
 		Phases:           make([]PhaseStats, 0, len(t.Phases)),
 	}
 

@@ -31,6 +31,12 @@ type Scenario struct {
 	// Telemetry exports the run's metrics while it goes (OTLP,
 	// Prometheus); nil for none.
 	Telemetry *Telemetry `yaml:"telemetry"`
+	// Thresholds are pass/fail conditions on the merged results; a failed
+	// one makes `coldbench run` exit 1 (thresholds.go).
+	Thresholds Thresholds `yaml:"thresholds"`
+	// AbortOnFail checks the thresholds during the run too, and stops it
+	// when one has clearly failed.
+	AbortOnFail *Abort `yaml:"abort_on_fail"`
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string `yaml:"-"`

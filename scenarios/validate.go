@@ -174,6 +174,7 @@ func (v *validator) scenario(s *Scenario) {
 	if s.Telemetry != nil {
 		v.telemetry(s.Telemetry) // telemetry.go
 	}
+	v.thresholds(s) // thresholds.go
 }
 
 func (v *validator) target(t *Target) {

@@ -102,6 +102,9 @@ func (w *walker) decode(n *yaml.Node, v reflect.Value, path string) {
 		case v.Type() == targetType:
 			w.target(at, n, p.Interface().(*Target), path)
 			return
+		case v.Type() == thresholdsType:
+			w.thresholds(at, n, p.Interface().(*Thresholds), path) // thresholds.go
+			return
 		case p.Type().Implements(textType) && v.Kind() != reflect.Struct:
 			if n.Kind != yaml.ScalarNode {
 				w.errorf(at, path, "expected a string, got %s", describe(n))

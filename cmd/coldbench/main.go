@@ -90,7 +90,10 @@ func exitCode(err error) int {
 	var se scenarios.Errors
 	var pe *scenarios.Error
 	var ie incompleteError
+	var ge gateError
 	switch {
+	case errors.As(err, &ge):
+		return exitThreshold
 	case errors.As(err, &ie):
 		return exitIncomplete
 	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &pe):

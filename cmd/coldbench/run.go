@@ -172,10 +172,7 @@ func runConfig(ctx context.Context, cfg runner.Config, quiet bool, out io.Writer
 			fmt.Fprintf(os.Stderr, "  - %s\n", r)
 		}
 	}
-	if err != nil {
-		return incompleteError{fmt.Errorf("run stopped early (%v); partial results in %s", err, res.Dir)}
-	}
-	return nil
+	return runOutcome(res, err) // gate.go
 }
 
 // printAgents writes the per-agent breakdown.

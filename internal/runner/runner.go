@@ -121,6 +121,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The run waits on runCtx: a threshold that surely fails on a live
+	// snapshot (abort_on_fail) cancels it.
+	jd, runCtx, stopJudge := newJudge(ctx, s, meta.StartedAt)
+	defer stopJudge()
 
 	// Journal the record as the run goes, so that even SIGKILL leaves a
 	// renderable partial result: as soon as a snapshot comes in from an
@@ -150,13 +154,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			last = time.Now()
 			j.SetFleet(ctl.LiveFleet())
-			t := ctl.Snapshot()
+			snap := ctl.Snapshot()
 			if cfg.Metrics != nil {
-				cfg.Metrics.Observe(t, ctl.Progress())
+				cfg.Metrics.Observe(snap, ctl.Progress())
 			}
-			if err := j.Update(t); err != nil && first == nil {
+			if err := j.Update(snap); err != nil && first == nil {
 				first = err
 			}
+			jd.snapshot(snap, meta)
 		}
 	}()
 	stopProgress := func() {}
@@ -164,7 +169,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		stopProgress = showProgress(cfg.Progress, cfg.TTY, ctl)
 	}
 
-	tally, runErr := ctl.Wait(ctx)
+	tally, runErr := ctl.Wait(runCtx)
 	stopProgress()
 	stopJournal()
 	jerr := <-journaled
@@ -178,6 +183,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if runErr != nil {
 		meta.Interrupted = interruption(ctx, runErr)
 	}
+	meta.Thresholds = jd.final(tally, meta)
 	if err := j.Finish(tally, meta); err != nil {
 		return nil, errors.Join(runErr, err)
 	}
