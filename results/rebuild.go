@@ -119,6 +119,8 @@ func parseHistKey(e HistEntry) (HistKey, error) {
 		k.Kind = Latency
 	case "service":
 		k.Kind = Service
+	case "lag":
+		k.Kind = Lag
 	default:
 		return k, fmt.Errorf("histogram with unknown kind %q", e.Kind)
 	}

@@ -181,11 +181,12 @@ type accum struct {
 	sources       [drivers.NumSources]int64
 	ok            [3]*hdrhistogram.Histogram // successful latency by temperature
 	service       *hdrhistogram.Histogram    // successful service time, all temperatures
+	lag           *hdrhistogram.Histogram    // generator lag, all requests
 	net           NetStats
 }
 
 func newAccum() *accum {
-	a := &accum{service: NewHistogram()}
+	a := &accum{service: NewHistogram(), lag: NewHistogram()}
 	for i := range a.ok {
 		a.ok[i] = NewHistogram()
 	}
@@ -201,6 +202,9 @@ func (a *accum) add(p *PhaseTally) {
 	}
 	for i, n := range p.ColdSources {
 		a.sources[i] += n
+	}
+	if h := p.Hist(LagKey); h != nil {
+		a.lag.Merge(h)
 	}
 	for i := range a.ok {
 		temp := drivers.Temperature(i)
@@ -243,6 +247,12 @@ func (a *accum) stats(elapsed time.Duration) Stats {
 	if a.ok[drivers.Unknown].TotalCount() > 0 {
 		u := summarizeHist(a.ok[drivers.Unknown])
 		s.Unknown = &u
+	}
+	if a.lag.TotalCount() > 0 {
+		// The histogram itself is stored once, among a phase's Histograms.
+		l := summarizeHist(a.lag)
+		l.Histogram = ""
+		s.Lag = &l
 	}
 	return s
 }

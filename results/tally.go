@@ -34,11 +34,21 @@ const (
 	Latency Kind = iota
 	// Service is measured from the actual send time.
 	Service
+	// Lag is the generator's own lateness: when the engine began a request
+	// minus when the schedule had it due. One histogram per phase, under
+	// LagKey, whatever the outcome.
+	Lag
 )
 
+// LagKey is the key of a phase's generator lag histogram.
+var LagKey = HistKey{Temp: drivers.Unknown, Outcome: drivers.OK, Kind: Lag}
+
 func (k Kind) String() string {
-	if k == Service {
+	switch k {
+	case Service:
 		return "service"
+	case Lag:
+		return "lag"
 	}
 	return "latency"
 }
@@ -96,7 +106,10 @@ type Sample struct {
 	Outcome drivers.Outcome
 	Latency time.Duration // from the intended send time
 	Service time.Duration // from the actual send time
-	Net     drivers.NetTimings
+	// Lag is how late the generator began the request after its intended
+	// send time; 0 when unknown (not recorded).
+	Lag time.Duration
+	Net drivers.NetTimings
 }
 
 // Record adds one finished request. It is not safe for concurrent use; the
@@ -109,6 +122,9 @@ func (p *PhaseTally) Record(s Sample) {
 	p.Net.Add(s.Net)
 	p.hist(HistKey{s.Temp, s.Outcome, Latency}).RecordValue(micros(s.Latency))
 	p.hist(HistKey{s.Temp, s.Outcome, Service}).RecordValue(micros(s.Service))
+	if s.Lag > 0 {
+		p.hist(LagKey).RecordValue(micros(s.Lag))
+	}
 }
 
 func (p *PhaseTally) hist(k HistKey) *hdrhistogram.Histogram {
