@@ -70,7 +70,8 @@ report-screenshot: build
 # smaller run of about 3. Not part of `make test`.
 VEGETA_VERSION := v12.13.0
 
-bench: build
+bench:
+	$(GO) build -o bin/tools/coldbench ./cmd/coldbench
 	$(GO) build -o bin/tools/benchtarget ./internal/bench/cmd/benchtarget
 	@$(GO) version -m bin/tools/vegeta 2>/dev/null | grep -q 'tsenart/vegeta/v12[[:space:]]*$(VEGETA_VERSION)' || \
 		GOBIN=$(abspath bin/tools) $(GO) install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)

@@ -45,15 +45,17 @@ func runBench(b *testing.B, d drivers.Driver, rps int) {
 	b.ReportMetric(float64(ph.Dropped)/float64(b.N), "dropped/op")
 }
 
-// BenchmarkEngine is the engine end to end for b.N arrivals: unpaced
-// (1 ns apart, so the pacer never sleeps) against a driver that does no
-// I/O, which is the engine's own cost per request; and paced at 20 000/s
-// through the http driver to a local server, whose ns/op is bounded below
-// by the pace (50 µs) and whose allocs/op is the whole client's.
+// BenchmarkEngine is the engine end to end for b.N arrivals at a fixed
+// rate: against a driver that does no I/O at 50 000/s, which is the
+// engine's own cost per request (pacing, hand-off, recording); and through
+// the http driver to a local server at 5 000/s, whose allocs/op is the
+// whole client's and the server's. ns/op is bounded below by the pace;
+// allocs/op and lag-p99-µs are the numbers to watch (dropped/op says
+// whether the machine kept up at all).
 func BenchmarkEngine(b *testing.B) {
-	b.Run("noop-unpaced", func(b *testing.B) { runBench(b, okDriver{}, 1e9) })
-	b.Run("http-20k", func(b *testing.B) {
+	b.Run("noop-50k", func(b *testing.B) { runBench(b, okDriver{}, 50_000) })
+	b.Run("http-5k", func(b *testing.B) {
 		d := openHTTP(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }), nil)
-		runBench(b, d, 20_000)
+		runBench(b, d, 5_000)
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ import (
 func main() {
 	log.SetFlags(log.Ltime)
 	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "smaller counts and one round (also BENCH_QUICK=1)")
-	coldbenchBin := flag.String("coldbench", "bin/coldbench", "coldbench binary")
+	coldbenchBin := flag.String("coldbench", "bin/tools/coldbench", "coldbench binary")
 	vegetaBin := flag.String("vegeta", "bin/tools/vegeta", "vegeta binary")
 	wrkBin := flag.String("wrk", "wrk", "wrk binary")
 	targetBin := flag.String("target", "bin/tools/benchtarget", "benchtarget binary")
@@ -36,6 +37,7 @@ func main() {
 	bound := flag.Duration("p99", 25*time.Millisecond, "p99 latency bound of a sustained rate")
 	cpuRate := flag.Int("cpu-rate", 10_000, "rate of the CPU-per-request runs")
 	rssRate := flag.Int("rss-rate", 0, "rate of the peak-memory runs (default 25000, quick 10000)")
+	rssCounts := flag.String("rss-counts", "", "requests in each peak-memory run, comma-separated (default 100000,1000000,5000000; quick 20000,100000,300000)")
 	flag.Parse()
 
 	c := bench.Config{
@@ -53,6 +55,16 @@ func main() {
 	}
 	if *rssRate > 0 {
 		c.RSSRate = *rssRate
+	}
+	if *rssCounts != "" {
+		c.RSSCounts = nil
+		for _, f := range strings.Split(*rssCounts, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil || n <= 0 {
+				log.Fatalf("-rss-counts %q: want positive request counts", *rssCounts)
+			}
+			c.RSSCounts = append(c.RSSCounts, n)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
