@@ -67,7 +67,8 @@ report-screenshot: build
 # its peers (vegeta with go install into bin/tools, wrk from Debian, which
 # needs root), prints the table and writes it into BENCHMARKS.md, raw
 # numbers in bench.json. About 15 minutes on 2 cores; BENCH_QUICK=1 for a
-# smaller run of about 3. Not part of `make test`.
+# smaller run of about 3; BENCH_FLAGS passes flags to benchrun (-h lists
+# them). Not part of `make test`.
 VEGETA_VERSION := v12.13.0
 
 bench:
@@ -76,7 +77,7 @@ bench:
 	@$(GO) version -m bin/tools/vegeta 2>/dev/null | grep -q 'tsenart/vegeta/v12[[:space:]]*$(VEGETA_VERSION)' || \
 		GOBIN=$(abspath bin/tools) $(GO) install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(GO) run ./internal/bench/cmd/benchrun
+	$(GO) run ./internal/bench/cmd/benchrun $(BENCH_FLAGS)
 
 # The hot paths' Go benchmarks, benchstat-friendly: save the output of two
 # runs and compare them with `benchstat old.txt new.txt`.

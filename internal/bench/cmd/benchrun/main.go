@@ -86,7 +86,7 @@ func runBench(ctx context.Context, c bench.Config, cbBin, vgBin, wrkBin, targetB
 	}
 	defer os.RemoveAll(tmp)
 
-	cb := &bench.Coldbench{Bin: cbBin, URL: url, Dir: tmp, MaxInFlight: 10_000}
+	cb := &bench.Coldbench{Bin: cbBin, URL: url, Dir: tmp, MaxInFlight: 1000} // the default
 	vg := &bench.Vegeta{Bin: vgBin, URL: url, Dir: tmp}
 	wrk := &bench.Wrk{Bin: wrkBin, URL: url, Threads: 2, Connections: 64}
 	gens := []bench.Generator{cb, vg}
