@@ -284,13 +284,13 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 
 	t := getTracer()
 	defer t.put()
-	// The URL is parsed once in New: an empty URL here costs nothing to
-	// parse, and the shared one replaces it.
 	// The timeout covers the whole exchange, body included, as an
 	// http.Client's would; it wraps the traced context so that the trace
 	// attached to the engine's context is reused.
 	ctx, cancel := context.WithTimeout(t.context(ctx), d.cfg.Timeout)
 	defer cancel()
+	// The URL is parsed once in New: an empty URL here costs nothing to
+	// parse, and the shared one replaces it.
 	req, err := http.NewRequestWithContext(ctx, d.cfg.Method, "", body)
 	if err != nil {
 		return err
