@@ -66,7 +66,7 @@ report-screenshot: build
 # Side by side with vegeta and wrk on loopback (internal/bench): installs
 # its peers (vegeta with go install into bin/tools, wrk from Debian, which
 # needs root), prints the table and writes it into BENCHMARKS.md, raw
-# numbers in bench.json. About 15 minutes on 2 cores; BENCH_QUICK=1 for a
+# numbers in BENCHMARKS.json. About 15 minutes on 2 cores; BENCH_QUICK=1 for a
 # smaller run of about 3; BENCH_FLAGS passes flags to benchrun (-h lists
 # them). Not part of `make test`.
 VEGETA_VERSION := v12.13.0

@@ -32,7 +32,7 @@ func main() {
 	wrkBin := flag.String("wrk", "wrk", "wrk binary")
 	targetBin := flag.String("target", "bin/tools/benchtarget", "benchtarget binary")
 	mdPath := flag.String("out", "BENCHMARKS.md", "Markdown file to write the table into")
-	jsonPath := flag.String("json", "bench.json", "raw results")
+	jsonPath := flag.String("json", "BENCHMARKS.json", "raw results")
 	rounds := flag.Int("rounds", 0, "search and CPU rounds (default 3, quick 1)")
 	bound := flag.Duration("p99", 25*time.Millisecond, "p99 latency bound of a sustained rate")
 	cpuRate := flag.Int("cpu-rate", 10_000, "rate of the CPU-per-request runs")
