@@ -6,7 +6,7 @@ BIN     := bin/coldbench
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test demo lint fuzz-seed clean report-screenshot proto proto-check faults fuzz
+.PHONY: all build test demo lint fuzz-seed clean report-screenshot proto proto-check faults fuzz bench bench-go
 
 all: build
 
@@ -86,6 +86,28 @@ report-screenshot: build
 		--screenshot=$(abspath $(SHOT_DIR))/report.png file://$(abspath $(SHOT_DIR))/run/report.html; \
 	status=$$?; rm -rf $$profile; exit $$status
 	@echo "screenshot: $(SHOT_DIR)/report.png"
+
+# Side by side with vegeta and wrk on loopback (internal/bench): installs
+# its peers (vegeta with go install into bin/tools, wrk from Debian, which
+# needs root), prints the table and writes it into BENCHMARKS.md, raw
+# numbers in BENCHMARKS.json. About 15 minutes on 2 cores; BENCH_QUICK=1 for a
+# smaller run of about 3; BENCH_FLAGS passes flags to benchrun (-h lists
+# them). Not part of `make test`.
+VEGETA_VERSION := v12.13.0
+
+bench:
+	$(GO) build -o bin/tools/coldbench ./cmd/coldbench
+	$(GO) build -o bin/tools/benchtarget ./internal/bench/cmd/benchtarget
+	@$(GO) version -m bin/tools/vegeta 2>/dev/null | grep -q 'tsenart/vegeta/v12[[:space:]]*$(VEGETA_VERSION)' || \
+		GOBIN=$(abspath bin/tools) $(GO) install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(GO) run ./internal/bench/cmd/benchrun $(BENCH_FLAGS)
+
+# The hot paths' Go benchmarks, benchstat-friendly: save the output of two
+# runs and compare them with `benchstat old.txt new.txt`.
+BENCH_COUNT ?= 1
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./results ./scenarios ./drivers/http ./internal/engine ./internal/fleet
 
 clean:
 	rm -rf bin

@@ -125,6 +125,8 @@ func parseHistKey(e HistEntry) (HistKey, error) {
 		k.Kind = Service
 	case "memory":
 		k.Kind = Memory
+	case "lag":
+		k.Kind = Lag
 	default:
 		return k, fmt.Errorf("histogram with unknown kind %q", e.Kind)
 	}

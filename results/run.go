@@ -106,6 +106,10 @@ type Stats struct {
 	// Service is the service time (from the actual send time) of all
 	// successful requests.
 	Service Percentiles `json:"service"`
+	// Lag is the generator's lag: when each request was begun minus when
+	// the schedule had it due, all requests. A large lag means the
+	// generator, not the target, fell behind. Nil in records without it.
+	Lag *Percentiles `json:"generator_lag,omitempty"`
 
 	// Network is the network phases of the requests sent.
 	Network NetStats `json:"network"`
@@ -192,7 +196,7 @@ func (l *Percentiles) Decode() (*hdrhistogram.Histogram, error) {
 type HistEntry struct {
 	Temp      string `json:"temp"`    // cold, warm, unknown
 	Outcome   string `json:"outcome"` // a drivers.Outcome name
-	Kind      string `json:"kind"`    // latency or service
+	Kind      string `json:"kind"`    // latency, service or lag
 	Histogram string `json:"histogram"`
 }
 

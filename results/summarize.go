@@ -186,11 +186,12 @@ type accum struct {
 	ok            [3]*hdrhistogram.Histogram // successful latency by temperature
 	service       *hdrhistogram.Histogram    // successful service time, all temperatures
 	memory        *hdrhistogram.Histogram    // memory used, MB, any outcome
+	lag           *hdrhistogram.Histogram    // generator lag, all requests
 	net           NetStats
 }
 
 func newAccum() *accum {
-	a := &accum{service: NewHistogram(), memory: NewHistogram()}
+	a := &accum{service: NewHistogram(), memory: NewHistogram(), lag: NewHistogram()}
 	for i := range a.ok {
 		a.ok[i] = NewHistogram()
 	}
@@ -211,6 +212,9 @@ func (a *accum) add(p *PhaseTally) {
 		if k.Kind == Memory {
 			a.memory.Merge(h)
 		}
+	}
+	if h := p.Hist(LagKey); h != nil {
+		a.lag.Merge(h)
 	}
 	for i := range a.ok {
 		temp := drivers.Temperature(i)
@@ -255,6 +259,12 @@ func (a *accum) stats(elapsed time.Duration) Stats {
 		s.Unknown = &u
 	}
 	s.MemoryUsed = MemoryUsedOf(a.memory)
+	if a.lag.TotalCount() > 0 {
+		// The histogram itself is stored once, among a phase's Histograms.
+		l := summarizeHist(a.lag)
+		l.Histogram = ""
+		s.Lag = &l
+	}
 	return s
 }
 

@@ -37,7 +37,14 @@ const (
 	// Memory is the memory used that the platform reported, in MB (not
 	// microseconds), of requests whose platform reports it.
 	Memory
+	// Lag is the generator's own lateness: when the engine began a request
+	// minus when the schedule had it due. One histogram per phase, under
+	// LagKey, whatever the outcome.
+	Lag
 )
+
+// LagKey is the key of a phase's generator lag histogram.
+var LagKey = HistKey{Temp: drivers.Unknown, Outcome: drivers.OK, Kind: Lag}
 
 func (k Kind) String() string {
 	switch k {
@@ -45,6 +52,8 @@ func (k Kind) String() string {
 		return "service"
 	case Memory:
 		return "memory"
+	case Lag:
+		return "lag"
 	}
 	return "latency"
 }
@@ -103,8 +112,11 @@ type Sample struct {
 	Outcome drivers.Outcome
 	Latency time.Duration // from the intended send time
 	Service time.Duration // from the actual send time
-	Net     drivers.NetTimings
-	Memory  int // memory used the platform reported, MB; 0 when it did not
+	Memory  int           // memory used the platform reported, MB; 0 when it did not
+	// Lag is how late the generator began the request after its intended
+	// send time; 0 when unknown (not recorded).
+	Lag time.Duration
+	Net drivers.NetTimings
 }
 
 // Record adds one finished request. It is not safe for concurrent use; the
@@ -119,6 +131,9 @@ func (p *PhaseTally) Record(s Sample) {
 	p.hist(HistKey{s.Temp, s.Outcome, Service}).RecordValue(micros(s.Service))
 	if s.Memory > 0 {
 		p.hist(HistKey{s.Temp, s.Outcome, Memory}).RecordValue(min(int64(s.Memory), histHighest))
+	}
+	if s.Lag > 0 {
+		p.hist(LagKey).RecordValue(micros(s.Lag))
 	}
 }
 

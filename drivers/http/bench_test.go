@@ -12,29 +12,44 @@ import (
 
 // BenchmarkInvoke measures the driver's cost per request against a local
 // server that answers at once: allocations and CPU on the client side are
-// what a load generator spends per request.
+// what a load generator spends per request. "get" is the plainest request
+// (a static GET with a request id header); "post-template" executes a body
+// template per request.
 func BenchmarkInvoke(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
-	cfg := httpdriver.DefaultConfig()
-	cfg.URL = srv.URL
-	cfg.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
-	cfg.Method = http.MethodPost
-	d, err := httpdriver.New(cfg)
-	if err != nil {
-		b.Fatal(err)
+	cases := []struct {
+		name string
+		edit func(*httpdriver.Config)
+	}{
+		{"get", func(*httpdriver.Config) {}},
+		{"post-template", func(c *httpdriver.Config) {
+			c.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
+			c.Method = http.MethodPost
+		}},
 	}
-	defer d.Close()
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		var c drivers.Call
-		for pb.Next() {
-			c.Reset()
-			c.ID = "bench"
-			if err := d.Invoke(ctx, &c); err != nil || c.Status != 200 {
-				b.Fatalf("status %d, err %v", c.Status, err)
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := httpdriver.DefaultConfig()
+			cfg.URL = srv.URL
+			tc.edit(cfg)
+			d, err := httpdriver.New(cfg)
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-	})
+			defer d.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				var c drivers.Call
+				for pb.Next() {
+					c.Reset()
+					c.ID = "bench"
+					if err := d.Invoke(ctx, &c); err != nil || c.Status != 200 {
+						b.Fatalf("status %d, err %v", c.Status, err)
+					}
+				}
+			})
+		})
+	}
 }

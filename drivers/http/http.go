@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
@@ -151,10 +150,12 @@ func (c *Config) Validate() error {
 type Driver struct {
 	cfg    Config
 	client *http.Client
-	url    string
 	body   *template.Template // nil when the body has no template actions
 	static []byte
 	bufs   sync.Pool
+	u      *url.URL    // cfg.URL parsed once; requests share it read-only
+	hdr    http.Header // cfg.Headers canonicalized once; requests share the value slices
+	idKey  string      // canonical RequestIDHeader
 	cold   []string
 	sig    *signer // nil unless the config has a sigv4: block
 }
@@ -172,10 +173,17 @@ func New(cfg *Config) (*Driver, error) {
 	}
 	d := &Driver{
 		cfg:    *cfg,
-		url:    cfg.URL,
 		client: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: noRedirect},
 		bufs:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}
+	if d.u, err = url.Parse(cfg.URL); err != nil {
+		return nil, err
+	}
+	d.hdr = make(http.Header, len(cfg.Headers))
+	for k, v := range cfg.Headers {
+		d.hdr.Set(k, v)
+	}
+	d.idKey = http.CanonicalHeaderKey(cfg.RequestIDHeader)
 	for _, h := range cfg.ColdHeaders {
 		d.cold = append(d.cold, http.CanonicalHeaderKey(h))
 	}
@@ -278,23 +286,34 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 
 	t := getTracer()
 	defer t.put()
-	ctx = httptrace.WithClientTrace(ctx, t.ct)
-	method, url := d.cfg.Method, d.url
+	// The timeout covers the whole exchange, body included, as an
+	// http.Client's would; it wraps the traced context so that the trace
+	// attached to the engine's context is reused.
+	ctx, cancel := context.WithTimeout(t.context(ctx), d.cfg.Timeout)
+	defer cancel()
+	// The URL is parsed once in New: an empty URL here costs nothing to
+	// parse, and the shared one replaces it.
+	method, u := d.cfg.Method, d.u
 	if c.Request != nil {
-		method, url = d.override(c.Request)
+		var err error
+		if method, u, err = d.override(c.Request); err != nil {
+			return err
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	req, err := http.NewRequestWithContext(ctx, method, "", body)
 	if err != nil {
 		return err
 	}
-	for k, v := range d.cfg.Headers {
-		req.Header.Set(k, v)
+	req.URL, req.Host = u, u.Host
+	req.Header = make(http.Header, len(d.hdr)+1)
+	for k, v := range d.hdr {
+		req.Header[k] = v
 	}
 	if c.Request != nil {
 		setHeaders(req, c.Request)
 	}
-	if d.cfg.RequestIDHeader != "" && c.ID != "" {
-		req.Header.Set(d.cfg.RequestIDHeader, c.ID)
+	if d.idKey != "" && c.ID != "" {
+		req.Header[d.idKey] = []string{c.ID}
 	}
 	setTraceHeaders(req.Header, &c.Trace) // traceparent.go
 	if d.sig != nil {
@@ -306,22 +325,52 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		if c.Request != nil && c.Request.Body != nil {
 			payload, static = c.Request.Body, false
 		}
+		if u == d.u {
+			cp := *d.u // the signer may write to the URL; keep the shared one intact
+			req.URL = &cp
+		}
 		if err := d.sig.sign(req, payload, static); err != nil {
 			return err
 		}
 	}
-	resp, err := d.client.Do(req)
+	// The transport is called directly, not through the client, which
+	// would copy the headers and URL for redirects that are never followed
+	// and build a deadline of its own: several allocations per request.
+	resp, err := d.client.Transport.RoundTrip(req)
 	if err != nil {
 		t.finish(c)
 		return err
 	}
 	c.Status = resp.StatusCode
-	n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, d.cfg.MaxBody))
+	n, err := drain(resp.Body, d.cfg.MaxBody)
 	c.BytesIn = n
 	resp.Body.Close()
 	t.finish(c)
 	d.readSignals(resp.Header, c)
 	return err
+}
+
+// drainBufs are the buffers response bodies are read into and discarded.
+var drainBufs = sync.Pool{New: func() any { return new([16 << 10]byte) }}
+
+// drain reads and discards up to limit bytes of r, the way
+// io.Copy(io.Discard, io.LimitReader(r, limit)) does without allocating
+// the LimitedReader per request.
+func drain(r io.Reader, limit int64) (int64, error) {
+	buf := drainBufs.Get().(*[16 << 10]byte)
+	defer drainBufs.Put(buf)
+	var n int64
+	for n < limit {
+		m, err := r.Read(buf[:min(int64(len(buf)), limit-n)])
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readSignals fills in the temperature and platform fields from headers,

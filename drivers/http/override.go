@@ -1,7 +1,9 @@
 package http
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coldbench/coldbench/drivers"
@@ -9,28 +11,23 @@ import (
 
 // override is the method and URL of a call that carries its own request
 // (trace and request-log replay): its path and query replace the target
-// URL's, on the target's scheme and host.
-func (d *Driver) override(r *drivers.Request) (method, url string) {
-	method, url = d.cfg.Method, d.url
+// URL's, on the target's scheme and host. Without a path of its own the
+// call shares the target URL, read-only.
+func (d *Driver) override(r *drivers.Request) (method string, u *url.URL, err error) {
+	method, u = d.cfg.Method, d.u
 	if r.Method != "" {
 		method = r.Method
 	}
 	if r.Path != "" {
-		url = origin(d.url) + r.Path
+		ref, err := url.Parse(r.Path)
+		if err != nil {
+			return "", nil, fmt.Errorf("request path %q: %w", r.Path, err)
+		}
+		nu := *d.u
+		nu.Path, nu.RawPath, nu.RawQuery, nu.Fragment = ref.Path, ref.RawPath, ref.RawQuery, ""
+		u = &nu
 	}
-	return method, url
-}
-
-// origin is a URL's scheme and host: "https://h:8080/a?b" → "https://h:8080".
-func origin(u string) string {
-	i := strings.Index(u, "://")
-	if i < 0 {
-		return u
-	}
-	if j := strings.IndexAny(u[i+3:], "/?#"); j >= 0 {
-		return u[:i+3+j]
-	}
-	return u
+	return method, u, nil
 }
 
 // setHeaders adds a call's own headers after the configured ones, so that

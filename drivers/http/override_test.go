@@ -60,16 +60,3 @@ func TestRequestOverride(t *testing.T) {
 		}
 	}
 }
-
-func TestOrigin(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://h:8080/a/b?c": "https://h:8080",
-		"http://h":             "http://h",
-		"http://h?x=1":         "http://h",
-		"http://h/":            "http://h",
-	} {
-		if got := origin(in); got != want {
-			t.Errorf("origin(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -20,6 +20,19 @@ type tracer struct {
 	dnsStart, connStart, tlsStart, wrote time.Time
 	dns, conn, tls, firstByte            time.Duration
 	newConn                              bool
+
+	// parent and traced cache the last context the trace was attached to:
+	// the engine passes the same context for every request, and attaching
+	// a trace costs several allocations.
+	parent, traced context.Context
+}
+
+// context returns ctx with t's trace attached.
+func (t *tracer) context(ctx context.Context) context.Context {
+	if t.parent != ctx {
+		t.parent, t.traced = ctx, httptrace.WithClientTrace(ctx, t.ct)
+	}
+	return t.traced
 }
 
 // tracers are pooled: building the ClientTrace's closures costs a dozen

@@ -190,7 +190,9 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	e.mu.Lock()
 	e.tally.Timeline = results.NewTimeline(start)
 	e.mu.Unlock()
-	err := sleepUntil(ctx, start)
+	var sl sleeper
+	defer sl.stop()
+	err := sl.until(ctx, start)
 	e.began.Store(start.UnixNano())
 	var seq uint64
 	for i := range e.plan.Phases {
@@ -215,7 +217,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 			// shows up in the numbers instead of hiding (no coordinated
 			// omission).
 			due := start.Add(at)
-			if err = sleepUntil(ctx, due); err != nil {
+			if err = sl.until(ctx, due); err != nil {
 				break
 			}
 			a := arrival{due: due, phase: i, seq: seq}
@@ -238,7 +240,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 			}
 		}
 		if err == nil {
-			err = sleepUntil(ctx, end)
+			err = sl.until(ctx, end)
 		}
 		stop := end
 		if err != nil {
@@ -270,21 +272,6 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	return t, err
 }
 
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
 func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 	var c drivers.Call
 	idbuf := make([]byte, 0, 32)
@@ -299,10 +286,11 @@ func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 		c.Request = a.req
 		e.inflight.Add(1)
 		e.sent.Add(1)
-		sent := time.Now()
+		began := time.Now()
 		err := e.d.Invoke(ctx, &c)
 		end := time.Now()
 		e.inflight.Add(-1)
+		sent := began
 		if !c.Sent.IsZero() {
 			sent = c.Sent
 		}
@@ -310,15 +298,19 @@ func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 			// Cancelled by us after the grace period: not a measurement.
 			continue
 		}
-		e.record(a, &c, err, sent, end)
+		e.record(a, &c, err, began, sent, end)
 	}
 }
 
-func (e *Engine) record(a arrival, c *drivers.Call, err error, sent, end time.Time) {
+// record measures one finished request: began is when the worker took it
+// up (its lag behind a.due is the generator's), sent when it went on the
+// wire as far as the driver can tell.
+func (e *Engine) record(a arrival, c *drivers.Call, err error, began, sent, end time.Time) {
 	s := results.Sample{
 		Outcome: drivers.Classify(c, err),
 		Latency: end.Sub(a.due),
 		Service: end.Sub(sent),
+		Lag:     max(began.Sub(a.due), 1), // 0 would mean "not measured"
 		Net:     c.Net,
 		Memory:  c.MaxMemoryMB,
 	}

@@ -46,7 +46,7 @@ func constant(name string, rps int, dur time.Duration) scenarios.PlannedPhase {
 	return scenarios.PlannedPhase{Name: name, Duration: dur, Schedule: every{iv, dur}, Planned: int64(dur / iv), Rate: float64(rps)}
 }
 
-func openHTTP(t *testing.T, h http.Handler, edit func(*httpdriver.Config)) drivers.Driver {
+func openHTTP(t testing.TB, h http.Handler, edit func(*httpdriver.Config)) drivers.Driver {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

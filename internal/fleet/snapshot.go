@@ -130,7 +130,7 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 		}
 		for _, h := range ps.Histograms {
 			k := results.HistKey{Temp: drivers.Temperature(h.Temp), Outcome: drivers.Outcome(h.Outcome), Kind: results.Kind(h.Kind)}
-			if int(k.Outcome) >= drivers.NumOutcomes || k.Temp > drivers.Cold || k.Kind > results.Memory {
+			if int(k.Outcome) >= drivers.NumOutcomes || k.Temp > drivers.Cold || k.Kind > results.Lag {
 				return nil, fmt.Errorf("snapshot phase %s: unknown histogram key %d/%d/%d", p.Name, h.Temp, h.Outcome, h.Kind)
 			}
 			if _, dup := p.Hists[k]; dup {

@@ -150,3 +150,29 @@ func BenchmarkControllerMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSnapshotDecodeMerge is the controller's side of a snapshot:
+// decoding an agent's snapshot into a tally (no cache: every histogram
+// changed) and merging it into the run's view.
+func BenchmarkSnapshotDecodeMerge(b *testing.B) {
+	in := sampleTally(time.Now(), 20000)
+	snap, err := encodeSnapshot(in, engine.Progress{}, time.Now(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plans := make([]results.PhasePlan, len(in.Phases))
+	for i, p := range in.Phases {
+		plans[i] = p.PhasePlan
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := decodeSnapshot(snap, plans, 0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		view := results.NewTally(plans)
+		if err := view.Merge(t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
