@@ -162,7 +162,8 @@ func TestTargetFaults(t *testing.T) {
 					t.Errorf("sent %d, outcomes %v: want all 20 %s", p.Sent, outcomeCounts(p.Outcomes), tt.want)
 				}
 				for k := range p.Hists {
-					if k.Outcome != tt.want {
+					// The generator's lag is kept once per phase, whatever the outcome.
+					if k.Outcome != tt.want && k != results.LagKey {
 						t.Errorf("a %s histogram: errors must stay out of other classes' latency", k.Outcome)
 					}
 				}
