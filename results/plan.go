@@ -1,14 +1,6 @@
 package results
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"time"
-)
+import "time"
 
 // PlanSchema is the version tag of plan.json.
 const PlanSchema = "coldbench.plan/v1"
@@ -184,36 +176,15 @@ type PlanProjection struct {
 
 // WritePlan stores p as dir/plan.json, atomically.
 func WritePlan(dir string, p *Plan) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write capacity plan: %w", err)
-	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode capacity plan: %w", err)
-	}
-	return WriteFileAtomic(filepath.Join(dir, PlanFile), append(b, '\n'))
+	return writeRecord(dir, PlanFile, "capacity plan", p)
 }
 
 // LoadPlan reads a capacity plan from path, a plan directory or the
 // plan.json in one, checking its schema.
 func LoadPlan(path string) (*Plan, error) {
-	file := path
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		file = filepath.Join(path, PlanFile)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load capacity plan %s: no plan record there: %w", file, err)
-		}
-		return nil, fmt.Errorf("load capacity plan: %w", err)
-	}
 	var p Plan
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("load capacity plan %s: %w", file, err)
-	}
-	if p.Schema != PlanSchema {
-		return nil, fmt.Errorf("load capacity plan %s: schema %q is not supported (want %q)", file, p.Schema, PlanSchema)
+	if err := loadRecord(path, PlanFile, "capacity plan", "plan record", &p, &p.Schema, PlanSchema); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

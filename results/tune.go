@@ -1,12 +1,7 @@
 package results
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -249,36 +244,15 @@ func PercentilesOf(h *hdrhistogram.Histogram) Percentiles {
 
 // WriteTune stores t as dir/tune.json, atomically.
 func WriteTune(dir string, t *Tune) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write tuning record: %w", err)
-	}
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode tuning record: %w", err)
-	}
-	return WriteFileAtomic(filepath.Join(dir, TuneFile), append(b, '\n'))
+	return writeRecord(dir, TuneFile, "tuning record", t)
 }
 
 // LoadTune reads a tuning record from path, a tuning run directory or the
 // tune.json in one, checking its schema.
 func LoadTune(path string) (*Tune, error) {
-	file := path
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		file = filepath.Join(path, TuneFile)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load tuning run %s: no tuning record there: %w", file, err)
-		}
-		return nil, fmt.Errorf("load tuning run: %w", err)
-	}
 	var t Tune
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("load tuning run %s: %w", file, err)
-	}
-	if t.Schema != TuneSchema {
-		return nil, fmt.Errorf("load tuning run %s: schema %q is not supported (want %q)", file, t.Schema, TuneSchema)
+	if err := loadRecord(path, TuneFile, "tuning run", "tuning record", &t, &t.Schema, TuneSchema); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }
