@@ -60,6 +60,7 @@ func rebuildPhase(p *PhaseTally, ps *PhaseStats) error {
 	p.Temps[drivers.Cold] = ps.SentByTemp.Cold
 	p.Temps[drivers.Warm] = ps.SentByTemp.Warm
 	p.Temps[drivers.Unknown] = ps.SentByTemp.Unknown
+	p.Inference = ps.Inference.Inference()
 	p.Net = ps.Network
 	rebuildExemplars(p, ps.Exemplars)
 

@@ -42,8 +42,11 @@ type Run struct {
 	Interrupted      string        `json:"interrupted"` // why the run stopped early ("signal: interrupt"), or empty
 	Host             Host          `json:"host"`
 	ColdDetection    ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
-	Totals           Stats         `json:"totals"`
-	Phases           []PhaseStats  `json:"phases"`
+	// Inference is the evidence behind inferred temperatures, whole run;
+	// absent when inference held no candidate.
+	Inference *InferenceStats `json:"inference,omitempty"`
+	Totals    Stats           `json:"totals"`
+	Phases    []PhaseStats    `json:"phases"`
 	// Fleet is the per-agent breakdown and whether the run was degraded.
 	Fleet
 	// Timeline is latency over the run's time, for charts.
@@ -160,6 +163,9 @@ type PhaseStats struct {
 	// ColdDetection and SentByTemp count sent requests of any outcome.
 	ColdDetection ColdDetection `json:"cold_detection"`
 	SentByTemp    TempCounts    `json:"sent_by_temp"`
+	// Inference is the evidence behind the phase's inferred temperatures
+	// (inference.go); absent when inference held no candidate.
+	Inference *InferenceStats `json:"inference,omitempty"`
 	// Histograms holds every histogram of the phase that Cold, Warm and
 	// Unknown do not: failed requests' latencies and service times by
 	// temperature. With them Run.Tally loses nothing.

@@ -101,6 +101,7 @@ func Summarize(t *Tally, meta Meta) *Run {
 		r.Totals.RateTarget = expected / plannedDuration.Seconds()
 	}
 	r.ColdDetection = coldDetection(total.sources)
+	r.Inference = total.inference.Stats()
 	if t.Timeline != nil {
 		r.Timeline = t.Timeline.Clone()
 		r.Timeline.pack()
@@ -126,6 +127,7 @@ func summarizePhase(p *PhaseTally, elapsed time.Duration) PhaseStats {
 			Unknown: p.Temps[drivers.Unknown],
 		},
 		Exemplars: phaseExemplars(p),
+		Inference: p.Inference.Stats(),
 	}
 	if p.Planned >= 0 {
 		ps.RateTarget = perSecond(p.Planned, p.Duration)
@@ -183,6 +185,7 @@ type accum struct {
 	sent, dropped int64
 	outcomes      [drivers.NumOutcomes]int64
 	sources       [drivers.NumSources]int64
+	inference     Inference
 	ok            [3]*hdrhistogram.Histogram // successful latency by temperature
 	service       *hdrhistogram.Histogram    // successful service time, all temperatures
 	memory        *hdrhistogram.Histogram    // memory used, MB, any outcome
@@ -208,6 +211,7 @@ func (a *accum) add(p *PhaseTally) {
 	for i, n := range p.ColdSources {
 		a.sources[i] += n
 	}
+	a.inference.Merge(p.Inference)
 	for k, h := range p.Hists {
 		if k.Kind == Memory {
 			a.memory.Merge(h)

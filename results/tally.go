@@ -100,6 +100,7 @@ type PhaseTally struct {
 	Outcomes    [drivers.NumOutcomes]int64
 	ColdSources [drivers.NumSources]int64 // what decided each sent request's temperature
 	Temps       [3]int64                  // sent requests by temperature, any outcome
+	Inference   Inference                 // the evidence behind inferred temperatures (inference.go)
 	Net         NetStats                  // network phases, for HTTP-based drivers
 	Hists       map[HistKey]*hdrhistogram.Histogram
 	Exemplars   [3]Exemplars // by temperature (exemplar.go)
@@ -211,6 +212,7 @@ func (p *PhaseTally) Merge(o *PhaseTally) error {
 	for i := range p.Temps {
 		p.Temps[i] += o.Temps[i]
 	}
+	p.Inference.Merge(o.Inference)
 	p.Net.Merge(o.Net)
 	for k, h := range o.Hists {
 		p.hist(k).Merge(h)

@@ -102,30 +102,18 @@ type Engine struct {
 	o    options
 	idp  string // request id prefix, random per run
 
-	mu      sync.Mutex // guards everything below up to the counters
-	tally   *results.Tally
-	seen    map[string]struct{} // instance ids already served a request
+	mu    sync.Mutex // guards everything below up to inf
+	tally *results.Tally
+	seen  map[string]struct{} // instance ids already served a request
+	// inf has its own lock, taken inside mu: requests start without mu.
 	inf     inferrer
-	pending []held
+	settled []held // scratch for labelled candidates
 
 	// Live counters for progress; read with Progress.
 	sent, done, inflight, errs, colds, dropped atomic.Int64
 	phase                                      atomic.Int32
 	began                                      atomic.Int64 // unix nanos of the first phase's start
 }
-
-// held is a sample waiting for the inferrer to be believed.
-type held struct {
-	a     arrival
-	call  drivers.Call
-	s     results.Sample
-	infer time.Duration
-}
-
-// maxHeld bounds the samples waiting for inference; beyond it, samples are
-// classified warm at once, which keeps memory flat in a run with no warm
-// traffic at all.
-const maxHeld = 8192
 
 // New makes an engine for plan against d.
 func New(d drivers.Driver, plan *scenarios.Plan, opts ...Option) (*Engine, error) {
@@ -157,6 +145,7 @@ type arrival struct {
 	seq   uint64
 	key   uint64           // the exemplar reservoir's random key
 	req   *drivers.Request // the arrival's own request (replay), or nil
+	ev    startInfo        // the target when it started, for inference (infer.go)
 }
 
 // Run follows the plan to its end or until ctx is done, and returns the
@@ -266,7 +255,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		<-done
 	}
 	e.mu.Lock()
-	e.flushHeld()
+	e.commitSettled(time.Now(), true)
 	t := e.tally
 	e.mu.Unlock()
 	return t, err
@@ -287,6 +276,9 @@ func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 		e.inflight.Add(1)
 		e.sent.Add(1)
 		began := time.Now()
+		if e.o.detect.Infer {
+			a.ev = e.inf.begin(began)
+		}
 		err := e.d.Invoke(ctx, &c)
 		end := time.Now()
 		e.inflight.Add(-1)
@@ -296,6 +288,7 @@ func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
 		}
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			// Cancelled by us after the grace period: not a measurement.
+			e.inf.end(a.ev, end)
 			continue
 		}
 		e.record(a, &c, err, began, sent, end)
@@ -329,21 +322,38 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, began, sent, end 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s.Temp, s.Source = e.temperature(c)
-	if s.Source == drivers.SourceNone && s.Outcome == drivers.OK && e.o.detect.Infer {
-		if !e.inf.add(infer) {
-			if len(e.pending) < maxHeld {
-				e.pending = append(e.pending, held{a: a, call: *c, s: s, infer: infer})
-				return
-			}
-		} else if len(e.pending) > 0 {
-			e.flushHeld()
-		}
-		s.Temp, s.Source = drivers.Warm, drivers.SourceInferred
-		if e.inf.cold(infer) {
-			s.Temp = drivers.Cold
-		}
+	if !e.o.detect.Infer {
+		e.commit(a, c, s)
+		return
 	}
-	e.commit(a, c, s)
+	// Every request is evidence for inference, whatever decided its own
+	// temperature. Most get their label here; a candidate cold start
+	// waits a moment (infer.go), and those whose moment has come are
+	// committed now.
+	var done bool
+	e.settled, done = e.inf.finish(a, c, &s, infer, end, s.Source == drivers.SourceNone, e.settled[:0])
+	if done {
+		e.commit(a, c, s)
+	}
+	e.commitHeld()
+}
+
+// commitSettled commits the held candidates whose label is due at now, or
+// all of them. Called with mu held.
+func (e *Engine) commitSettled(now time.Time, all bool) {
+	e.settled = e.inf.settle(now, all, e.settled[:0])
+	e.commitHeld()
+}
+
+// commitHeld commits the labelled candidates in e.settled with their
+// evidence. Called with mu held.
+func (e *Engine) commitHeld() {
+	for i := range e.settled {
+		h := &e.settled[i]
+		e.tally.Phases[h.a.phase].Inference.Add(h.ev)
+		e.commit(h.a, &h.call, h.s)
+	}
+	clear(e.settled) // drop the calls' references
 }
 
 // temperature applies the believed signals in order of strength.
@@ -361,20 +371,6 @@ func (e *Engine) temperature(c *drivers.Call) (drivers.Temperature, drivers.Cold
 		return drivers.Cold, drivers.SourceInstance
 	}
 	return drivers.Unknown, drivers.SourceNone
-}
-
-// flushHeld classifies the held samples with the inferrer as it stands:
-// warm when it never found two clusters. Called with mu held.
-func (e *Engine) flushHeld() {
-	for i := range e.pending {
-		h := &e.pending[i]
-		h.s.Temp, h.s.Source = drivers.Warm, drivers.SourceInferred
-		if e.inf.cold(h.infer) {
-			h.s.Temp = drivers.Cold
-		}
-		e.commit(h.a, &h.call, h.s)
-	}
-	e.pending = e.pending[:0]
 }
 
 // commit records a classified sample. Called with mu held.
@@ -396,10 +392,12 @@ func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
 }
 
 // Snapshot returns a copy of the tally so far, safe to use while the run
-// goes on. Samples still waiting for the cold-start inferrer are not in it.
+// goes on. Only cold-start candidates still settling (at most settleFor
+// after they finished, infer.go) are not in it yet.
 func (e *Engine) Snapshot() *results.Tally {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.commitSettled(time.Now(), false)
 	return e.tally.Clone()
 }
 

@@ -1,113 +1,298 @@
 package engine
 
 import (
-	"math"
+	"slices"
+	"sync"
 	"time"
+
+	"github.com/coldbench/coldbench/drivers"
+	"github.com/coldbench/coldbench/results"
 )
 
-// inferrer is the last-resort cold-start classifier: it splits the service
-// times of successful requests into two clusters by the largest gap (Otsu's
-// method on a log-scaled histogram) and calls the slow cluster cold.
+// inferrer is the last-resort cold-start classifier, for requests no
+// platform, header or instance signal classified. It reasons from evidence,
+// not from latency alone: a cold start is a new instance, so it comes with
+// scale-out (more requests in flight than the target had already served at
+// once) or after an idle gap, and it is slow against the warm requests of
+// the same moment.
 //
-// Two clusters are only believed when they are well apart: the slow
-// cluster's mean at least minRatio times the fast one's and at least minGap
-// slower. Until then there is no warm baseline to compare against (a run
-// that opens with a burst sees only cold starts), so samples wait in a
-// bounded buffer and are classified once the split is believed, or at the
-// end of the run.
+// Every request that could not be a new instance is labelled warm at once.
+// Only the few candidates (scale-out or idle gap) wait, for settleFor after
+// they finish, so that the warm requests around them are known; then each
+// gets a final label: cold, warm, or unknown when the evidence is weak (no
+// warm request to compare with, the generator's own lag or a starved host
+// explains the slowness, or the whole target was slow together). A label,
+// once given, never changes.
 type inferrer struct {
-	bins    [inferBins]float64
-	n       int
-	cut     int  // first bin of the slow cluster
-	ok      bool // the split is believed
-	pending int  // samples since the last recompute
+	mu sync.Mutex
+
+	// The target as the generator sees it, updated as requests start
+	// and finish.
+	inflight int
+	hwm      int       // most requests in flight at once in this episode
+	idleFrom time.Time // when in flight last fell to 0
+	fresh    bool      // nothing has finished since the episode began
+	started  bool
+
+	recent []finished // finished requests, oldest first, for keepFor
+	held   []held     // candidates waiting to settle, by deadline
 }
 
 const (
-	inferBins   = 256
-	binsPerOct  = 10
-	inferBaseUs = 100 // bin 0 holds everything up to 100 µs
-	minRatio    = 2.0
-	minGap      = 20 * time.Millisecond
-	recomputeN  = 32 // recompute the split every this many samples
+	// idleGap starts a new episode: after this long with nothing in
+	// flight, a platform may have reaped instances, so the high-water mark
+	// starts again from 0.
+	idleGap = time.Second
+	// settleFor is how long a candidate waits after it finished before it
+	// gets its label: long enough to see warm requests after it (a burst
+	// on a fresh target has none before), short enough that a live record
+	// is at most about a second behind.
+	settleFor = 500 * time.Millisecond
+	// baseWindow is how far before a candidate's start warm requests still
+	// count as "the same moment" for its baseline.
+	baseWindow = 5 * time.Second
+	keepFor    = baseWindow + 5*time.Second
+	maxRecent  = 1 << 14
+	minBase    = 3 // warm requests needed for a baseline
+	// A candidate is slow when its service time is at least minRatio
+	// times the warm baseline and minGap above it.
+	minRatio = 2.0
+	minGap   = 20 * time.Millisecond
+	// lagReach widens the window in which generator lag is looked for
+	// before a candidate started: a host stall just before it delays it.
+	lagReach = 100 * time.Millisecond
 )
 
-func inferBin(d time.Duration) int {
-	us := float64(d) / float64(time.Microsecond)
-	if us <= inferBaseUs {
-		return 0
-	}
-	b := int(binsPerOct * math.Log2(us/inferBaseUs))
-	if b >= inferBins {
-		return inferBins - 1
-	}
-	return b
+// startInfo is what the target looked like when a request started.
+type startInfo struct {
+	at       time.Time
+	scaleOut bool // in flight above the high-water mark of the episode
+	fresh    bool // nothing had finished since the episode began
+	tracked  bool
 }
 
-func binValue(b int) time.Duration {
-	return time.Duration(inferBaseUs * math.Exp2((float64(b)+0.5)/binsPerOct) * float64(time.Microsecond))
+func (s startInfo) candidate() bool { return s.scaleOut || s.fresh }
+
+// finished is one finished request as evidence for others.
+type finished struct {
+	start, end time.Time
+	svc        time.Duration // service time without connection set-up
+	lag        time.Duration
+	bytes      int64
+	ok         bool
+	warm       bool // labelled warm: part of a warm baseline
+	fresh      bool // started in a fresh episode
 }
 
-// add records a service time and reports whether the split is believed.
-func (f *inferrer) add(d time.Duration) bool {
-	f.bins[inferBin(d)]++
-	f.n++
-	f.pending++
-	if !f.ok || f.pending >= recomputeN {
-		f.recompute()
-	}
-	return f.ok
+// held is a candidate waiting for its label.
+type held struct {
+	a        arrival
+	call     drivers.Call
+	s        results.Sample
+	ev       results.Evidence
+	f        finished
+	deadline time.Time
 }
 
-// cold classifies d with the current split. Only meaningful when ok.
-func (f *inferrer) cold(d time.Duration) bool { return f.ok && inferBin(d) >= f.cut }
+// begin notes that a request starts now.
+func (f *inferrer) begin(now time.Time) startInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.started || (f.inflight == 0 && now.Sub(f.idleFrom) >= idleGap) {
+		f.started, f.fresh, f.hwm = true, true, 0
+	}
+	f.inflight++
+	st := startInfo{at: now, fresh: f.fresh, tracked: true}
+	if f.inflight > f.hwm {
+		f.hwm, st.scaleOut = f.inflight, true
+	}
+	return st
+}
 
-// recompute runs Otsu's method over the bins.
-func (f *inferrer) recompute() {
-	f.pending = 0
-	var total, sum float64
-	for i, w := range f.bins {
-		total += w
-		sum += float64(i) * w
-	}
-	var best float64
-	bestCut, bestEnd := -1, -1
-	var w0, s0 float64
-	for t := 1; t < inferBins; t++ {
-		w0 += f.bins[t-1]
-		s0 += float64(t-1) * f.bins[t-1]
-		w1 := total - w0
-		if w0 == 0 || w1 == 0 {
-			continue
-		}
-		m0, m1 := s0/w0, (sum-s0)/w1
-		// Every cut inside an empty gap scores the same; keep the range
-		// and cut in its middle, half way between the clusters.
-		switch v := w0 * w1 * (m1 - m0) * (m1 - m0); {
-		case v > best*(1+1e-9):
-			best, bestCut, bestEnd = v, t, t
-		case v >= best*(1-1e-9) && t == bestEnd+1:
-			bestEnd = t
-		}
-	}
-	f.ok = false
-	if bestCut < 0 {
+// end notes that a request started with st is over, when it is not
+// recorded (cancelled by the engine).
+func (f *inferrer) end(st startInfo, now time.Time) {
+	if !st.tracked {
 		return
 	}
-	bestCut = (bestCut + bestEnd + 1) / 2
-	// Means of the two clusters, back in time units.
-	var ws, wf, ss, sf float64
-	for i, w := range f.bins {
-		if i >= bestCut {
-			ws += w
-			ss += w * float64(binValue(i))
-		} else {
-			wf += w
-			sf += w * float64(binValue(i))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.endLocked(now)
+}
+
+func (f *inferrer) endLocked(now time.Time) {
+	f.inflight--
+	if f.inflight == 0 {
+		f.idleFrom = now
+	}
+}
+
+// finish takes a finished request. When infer is false its temperature is
+// already decided (s.Temp) and it only serves as evidence. Otherwise
+// finish labels s, or holds it as a candidate and returns false. Either
+// way it appends to out the held candidates whose time has come, labelled.
+func (f *inferrer) finish(a arrival, c *drivers.Call, s *results.Sample, svc time.Duration, end time.Time, infer bool, out []held) ([]held, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := a.ev
+	r := finished{start: st.at, end: end, svc: svc, lag: s.Lag, bytes: c.BytesIn, ok: s.Outcome == drivers.OK, fresh: st.fresh}
+	if st.tracked {
+		f.endLocked(end)
+		if r.ok {
+			f.fresh = false
 		}
 	}
-	fast, slow := sf/wf, ss/ws
-	if slow >= minRatio*fast && time.Duration(slow-fast) >= minGap {
-		f.cut, f.ok = bestCut, true
+	done := true
+	switch {
+	case !infer:
+		r.warm = s.Temp == drivers.Warm
+	case s.Outcome != drivers.OK:
+		// A failed request says nothing about instances: unknown.
+	case !st.candidate():
+		// No new instance was needed to serve it.
+		s.Temp, s.Source = drivers.Warm, drivers.SourceInferred
+		r.warm = true
+	default:
+		s.Source = drivers.SourceInferred
+		f.held = append(f.held, held{a: a, call: *c, s: *s, f: r, deadline: end.Add(settleFor)})
+		done = false
 	}
+	f.remember(r)
+	return f.settleLocked(end, false, out), done
+}
+
+// settle labels the held candidates whose deadline has passed at now, or
+// all of them when all is set (the run is over).
+func (f *inferrer) settle(now time.Time, all bool, out []held) []held {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settleLocked(now, all, out)
+}
+
+func (f *inferrer) settleLocked(now time.Time, all bool, out []held) []held {
+	n := 0
+	for n < len(f.held) && (all || !f.held[n].deadline.After(now)) {
+		h := f.held[n]
+		h.s.Source = drivers.SourceInferred
+		h.s.Temp, h.ev = f.decide(&h.f, now)
+		if h.s.Temp == drivers.Warm {
+			f.markWarm(h.f)
+		}
+		out = append(out, h)
+		n++
+	}
+	if n > 0 {
+		f.held = slices.Delete(f.held, 0, n)
+	}
+	return out
+}
+
+// remember keeps r as evidence, dropping what is too old to matter.
+func (f *inferrer) remember(r finished) {
+	f.recent = append(f.recent, r)
+	cut := 0
+	for cut < len(f.recent) && (r.end.Sub(f.recent[cut].end) > keepFor || len(f.recent)-cut > maxRecent) {
+		cut++
+	}
+	// Drop in batches so that the copy is amortised.
+	if cut > 0 && cut >= len(f.recent)/4 {
+		f.recent = slices.Delete(f.recent, 0, cut)
+	}
+}
+
+// markWarm marks a settled candidate warm among the evidence.
+func (f *inferrer) markWarm(r finished) {
+	for i := len(f.recent) - 1; i >= 0; i-- {
+		if x := &f.recent[i]; x.start.Equal(r.start) && x.end.Equal(r.end) && x.svc == r.svc {
+			x.warm = true
+			return
+		}
+	}
+}
+
+// decide labels a candidate and says why. Called with mu held.
+func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, results.Evidence) {
+	var ev results.Evidence
+	// The warm baseline: warm requests of the same moment, before and
+	// after the candidate. Responses much smaller than the usual
+	// (a fast group of 200-answered errors) do not define it.
+	from := c.start.Add(-baseWindow)
+	var sizes []int64
+	for i := range f.recent {
+		if r := &f.recent[i]; r.ok && r.end.After(from) {
+			sizes = append(sizes, r.bytes)
+		}
+	}
+	medBytes := median(sizes)
+	var base []time.Duration
+	for i := range f.recent {
+		r := &f.recent[i]
+		if r.warm && r.ok && r.end.After(from) && !r.end.After(now) && 2*r.bytes >= medBytes {
+			base = append(base, r.svc)
+		}
+	}
+	if len(base) < minBase {
+		ev.Reason = results.NoBaseline
+		return drivers.Unknown, ev
+	}
+	slices.Sort(base)
+	// The upper quartile, so that a fast minority does not make every
+	// ordinary request look slow.
+	b := base[len(base)*3/4]
+	t := max(time.Duration(minRatio*float64(b)), b+minGap)
+	ev.Baseline, ev.Threshold = b, t
+	if c.svc < t {
+		ev.Reason = results.NotSlow
+		return drivers.Warm, ev
+	}
+	// The generator's own lag, or a host too starved to run it, around
+	// the candidate: if it is half the excess or more, it explains it.
+	excess := c.svc - b
+	lagFrom := c.start.Add(-lagReach)
+	for i := len(f.recent) - 1; i >= 0; i-- {
+		r := &f.recent[i]
+		if r.end.Before(lagFrom) {
+			break
+		}
+		if !r.start.Before(lagFrom) && !r.start.After(c.end) && 2*r.lag >= excess {
+			ev.Reason = results.HostLag
+			return drivers.Unknown, ev
+		}
+	}
+	// Scale-out on a target that was serving: the warm instances go on
+	// answering fast while a new one starts. When nothing fast finished
+	// meanwhile, or most were as slow, the whole target slowed down.
+	// Requests of a fresh episode (the run's start, after an idle gap)
+	// have no warm instance beside them to go by.
+	if !c.fresh {
+		var fast, slow int
+		for i := len(f.recent) - 1; i >= 0; i-- {
+			r := &f.recent[i]
+			if r.end.Before(c.start) {
+				break
+			}
+			if !r.ok || !r.end.Before(c.end) || r.fresh {
+				continue
+			}
+			if r.svc < t {
+				fast++
+			} else {
+				slow++
+			}
+		}
+		if fast == 0 || slow > fast {
+			ev.Reason = results.TargetWide
+			return drivers.Unknown, ev
+		}
+	}
+	ev.Reason = results.Confirmed
+	return drivers.Cold, ev
+}
+
+func median(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }
