@@ -42,6 +42,8 @@ type htmlPage struct {
 	Note    string
 	// ExemplarNote explains the exemplar tables.
 	ExemplarNote string
+	// EvidenceNote explains the inference's evidence table.
+	EvidenceNote string
 }
 
 // htmlChart is a chart embedded as an SVG data: URI, so that the page
@@ -61,7 +63,7 @@ type htmlChart struct {
 // those the page uses itself (summary, cold-warm, errors, detection,
 // charts, scenario, environment, raw).
 func WriteHTML(w io.Writer, p Page) error {
-	hp := htmlPage{Page: p, CSS: template.CSS(htmlCSS), Note: latencyNote, ExemplarNote: exemplarNote}
+	hp := htmlPage{Page: p, CSS: template.CSS(htmlCSS), Note: latencyNote, ExemplarNote: exemplarNote, EvidenceNote: evidenceNote}
 	seen := map[string]bool{}
 	for _, id := range reservedIDs {
 		seen[id] = true

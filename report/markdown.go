@@ -118,8 +118,11 @@ func writeSummary(w io.Writer, s *summary) {
 	} else {
 		fmt.Fprint(w, s.Detection.Markdown())
 	}
+	if s.Evidence != nil {
+		fmt.Fprintf(w, "\n%s\n\n%s", evidenceNote, s.Evidence.Markdown())
+	}
 	if s.Inferred != "" {
-		fmt.Fprintf(w, "\n> **Inferred from latency gaps:** %s.\n", s.Inferred)
+		fmt.Fprintf(w, "\n> **Inferred:** %s.\n", s.Inferred)
 	}
 }
 

@@ -109,7 +109,7 @@ func Text(w io.Writer, r *results.Run) error {
 	if err := writeSlowest(bw, r); err != nil { // exemplars.go
 		return err
 	}
-	if n := inferredNote(r.ColdDetection); n != "" {
+	if n := inferredNote(r); n != "" {
 		fmt.Fprintf(bw, "Note: %s.\n", n)
 	}
 	if err := writeThresholdsText(bw, r); err != nil { // thresholds.go
@@ -266,10 +266,40 @@ type sourceCount struct {
 	n    int64
 }
 
-// inferredNote explains inferred temperatures; empty when none were.
-func inferredNote(cd results.ColdDetection) string {
+// inferredNote says in one line how sure inferred temperatures are; empty
+// when none were inferred.
+func inferredNote(r *results.Run) string {
+	cd := r.ColdDetection
 	if cd.Inferred == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d requests had no platform, header or instance signal: their temperature was inferred from latency gaps, which can misclassify", cd.Inferred)
+	s := fmt.Sprintf("the cold/warm split of %d requests is inferred (no platform, header or instance signal)", cd.Inferred)
+	in := r.Inference
+	if in == nil {
+		return s + "; the record holds no candidate cold start (none came with scale-out or after an idle gap, or an older coldbench wrote it)"
+	}
+	s += fmt.Sprintf(": of %d candidates (scale-out or idle gap), %d cold, %d warm, %d unknown",
+		in.Candidates, in.Cold, in.Warm, in.NoBaseline+in.HostLag+in.TargetWide)
+	if why := unknownWhy(in); why != "" {
+		s += " (" + why + ")"
+	}
+	if in.Compared > 0 {
+		s += fmt.Sprintf("; warm baseline %s ms, cold from %s ms", msCell(in.BaselineMs, 1), msCell(in.ThresholdMs, 1))
+	}
+	return s
+}
+
+// unknownWhy lists why candidates were left unknown: "2 no warm baseline,
+// 5 generator lag".
+func unknownWhy(in *results.InferenceStats) string {
+	var why []string
+	for _, x := range []struct {
+		n    int64
+		name string
+	}{{in.NoBaseline, "no warm baseline"}, {in.HostLag, "generator lag"}, {in.TargetWide, "target-wide slowdown"}} {
+		if x.n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", x.n, x.name))
+		}
+	}
+	return strings.Join(why, ", ")
 }

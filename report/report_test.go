@@ -75,6 +75,9 @@ func makeFixture() *results.Run {
 	s.Start, s.End = t0.Add(10*time.Second), t0.Add(30*time.Second)
 	record(s, 3, drivers.Cold, drivers.SourceInferred, drivers.OK, 402, 11)
 	record(s, 397, drivers.Warm, drivers.SourceInferred, drivers.OK, 3.1, 0.05)
+	// The evidence behind them: 9 candidates, 3 confirmed cold.
+	s.Inference = results.Inference{Candidates: 9, Cold: 3, NotSlow: 4, HostLag: 1, TargetWide: 1,
+		Compared: 9, BaselineUs: 9 * 4100, ThresholdUs: 9 * 24100}
 
 	return results.Summarize(tally, results.Meta{
 		Scenario:     "cold-and-warm",

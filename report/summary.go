@@ -117,6 +117,7 @@ type summary struct {
 	Temps        []tempTable
 	Errors       *Table // nil when nothing failed
 	Detection    *Table // nil when nothing was sent
+	Evidence     *Table // the inference's evidence per phase; nil without candidates
 	Inferred     string // the note on inferred temperatures, or empty
 }
 
@@ -133,6 +134,8 @@ type tempTable struct {
 // Notes shown under the tables.
 const (
 	latencyNote = "Latencies in milliseconds of successful requests, measured from the intended send time; rates in requests per second."
+	// evidenceNote explains the inference's evidence table.
+	evidenceNote = "Inference labels warm at once every request that needed no new instance; candidates came with scale-out or after an idle gap and were compared with the warm requests of the same moment. Unknown: no warm baseline, the generator's own lag explained the slowness, or the whole target was slow together."
 )
 
 func newSummary(r *results.Run) *summary {
@@ -145,7 +148,7 @@ func newSummary(r *results.Run) *summary {
 		Started:  stamp(r.StartedAt),
 		Elapsed:  r.Elapsed().Round(time.Millisecond).String(),
 		Complete: r.Complete,
-		Inferred: inferredNote(r.ColdDetection),
+		Inferred: inferredNote(r),
 	}
 	if r.ScenarioFile != "" && r.ScenarioFile != r.Scenario {
 		s.ScenarioFile = r.ScenarioFile
@@ -192,14 +195,50 @@ func newSummary(r *results.Run) *summary {
 		s.Errors = &t
 	}
 
-	if src := coldSources(r.ColdDetection); len(src) > 0 {
-		t := Table{Header: []string{"Source", "Requests"}, Align: "l"}
-		for _, c := range src {
-			t.Rows = append(t.Rows, []string{c.name, strconv.FormatInt(c.n, 10)})
-		}
-		s.Detection = &t
+	if len(coldSources(r.ColdDetection)) > 0 {
+		s.Detection, s.Evidence = detectionTables(r)
 	}
 	return s
+}
+
+// detectionTables say per phase what decided each sent request's
+// temperature and how many stayed unknown, and, when inference held
+// candidates, what became of them and why.
+func detectionTables(r *results.Run) (*Table, *Table) {
+	det := Table{Header: []string{"Phase", "Platform", "Header", "Instance", "Inferred", "None", "Unknown temperature"}, Align: "l"}
+	ev := Table{Header: []string{"Phase", "Candidates", "Cold", "Warm", "Unknown", "Why unknown", "Warm baseline ms", "Cold from ms"}, Align: "l"}
+	n := strconv.FormatInt
+	add := func(name string, cd results.ColdDetection, unknown int64, in *results.InferenceStats) {
+		det.Rows = append(det.Rows, []string{name, n(cd.Platform, 10), n(cd.Header, 10), n(cd.Instance, 10), n(cd.Inferred, 10), n(cd.None, 10), n(unknown, 10)})
+		if in == nil {
+			return
+		}
+		why := unknownWhy(in)
+		if why == "" {
+			why = "-"
+		}
+		ev.Rows = append(ev.Rows, []string{name, n(in.Candidates, 10), n(in.Cold, 10), n(in.Warm, 10),
+			n(in.NoBaseline+in.HostLag+in.TargetWide, 10), why, msCell(in.BaselineMs, in.Compared), msCell(in.ThresholdMs, in.Compared)})
+	}
+	for i := range r.Phases {
+		p := &r.Phases[i]
+		add(p.Name, p.ColdDetection, p.SentByTemp.Unknown, p.Inference)
+	}
+	if len(r.Phases) > 1 {
+		var unknown int64
+		for i := range r.Phases {
+			unknown += r.Phases[i].SentByTemp.Unknown
+		}
+		det.Strong = append(det.Strong, len(det.Rows))
+		if r.Inference != nil {
+			ev.Strong = append(ev.Strong, len(ev.Rows))
+		}
+		add("All phases", r.ColdDetection, unknown, r.Inference)
+	}
+	if len(ev.Rows) == 0 {
+		return &det, nil
+	}
+	return &det, &ev
 }
 
 func newTempTable(title string, s *results.Stats) tempTable {
