@@ -29,7 +29,8 @@ func record(p *PhaseTally, n int, temp drivers.Temperature, src drivers.ColdSour
 //	         80 warm ok 10..89 ms, 5 warm timeouts at 5 s, 3 unknown
 //	         throttled, 2 unknown ok at 50 ms; 2 dropped.
 //	steady:  planned 200 over 20 s, ran 20 s from t0+15s; 2 cold ok 400,
-//	         410 ms, 198 warm ok 20..217 ms; nothing dropped.
+//	         410 ms, 198 warm ok 20..217 ms; nothing dropped; inferred,
+//	         5 candidates: 2 cold, 2 warm, 1 unknown (target-wide).
 func fixtureTally() *Tally {
 	t := NewTally([]PhasePlan{
 		{Name: "warm-up", Duration: 10 * time.Second, Planned: 100, Rate: 10},
@@ -48,6 +49,7 @@ func fixtureTally() *Tally {
 	s.Start, s.End = t0.Add(15*time.Second), t0.Add(35*time.Second)
 	record(s, 2, drivers.Cold, drivers.SourceInferred, drivers.OK, 400, 10)
 	record(s, 198, drivers.Warm, drivers.SourceInferred, drivers.OK, 20, 1)
+	s.Inference = Inference{Candidates: 5, Cold: 2, NotSlow: 2, TargetWide: 1, Compared: 5, BaselineUs: 5 * 21_500, ThresholdUs: 5 * 43_000}
 	return t
 }
 

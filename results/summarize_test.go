@@ -165,7 +165,7 @@ func TestHistogramJSONRoundTrip(t *testing.T) {
 		q := rebuilt.Phases[i]
 		if p.PhasePlan != q.PhasePlan || !p.Start.Equal(q.Start) || !p.End.Equal(q.End) ||
 			p.Sent != q.Sent || p.Dropped != q.Dropped || p.Outcomes != q.Outcomes ||
-			p.ColdSources != q.ColdSources || p.Temps != q.Temps {
+			p.ColdSources != q.ColdSources || p.Temps != q.Temps || p.Inference != q.Inference {
 			t.Errorf("phase %s: rebuilt counters differ:\n got %+v\nwant %+v", p.Name, q, p)
 		}
 		if len(p.Hists) != len(q.Hists) {
