@@ -35,15 +35,14 @@ func TestFleet(t *testing.T) {
 }
 
 // fleetScenario is a constant rate against url. The target sends no
-// cold-start signal, and inference is off: the engine holds samples it
-// would infer until the inferrer is sure, and a held sample is in no
-// snapshot, so a lost agent's data would depend on when it was held.
+// cold-start signal and inference is on (the default): every request is in
+// the agent's next snapshot whatever its temperature, so a lost agent keeps
+// its data up to its last snapshot.
 func fleetScenario(t *testing.T, url string, rate int, d time.Duration, extra string) string {
 	t.Helper()
 	return writeScenario(t, fmt.Sprintf(`
 name: fleet
 target: {driver: http, url: %q, timeout: 5s}
-cold: {infer: false}
 %s
 phases:
   - {name: steady, duration: %s, rate: %d/s}

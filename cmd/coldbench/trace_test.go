@@ -203,7 +203,8 @@ phases:
 // TestFleetExemplars: two agents share a run; the target makes every 40th
 // request slow, the kth of them sleeping 100(k+1) ms. The merged slowest
 // exemplars are the global top 5 (the five longest sleeps, in order), not
-// either agent's own.
+// either agent's own. Inference is off, so that every exemplar is of
+// unknown temperature.
 func TestFleetExemplars(t *testing.T) {
 	tg := newTraceTarget(t, func(n int) time.Duration {
 		if n%40 == 39 {
@@ -213,7 +214,7 @@ func TestFleetExemplars(t *testing.T) {
 	})
 	agents := []*agentProc{startAgent(t, "127.0.0.40", "--insecure"), startAgent(t, "127.0.0.41", "--insecure")}
 	dir := t.TempDir() + "/run"
-	out, code := coldbench(t, "run", fleetScenario(t, tg.url, 200, 2*time.Second, ""),
+	out, code := coldbench(t, "run", fleetScenario(t, tg.url, 200, 2*time.Second, "cold: {infer: false}"),
 		"--agents", agentAddrs(agents...), "--insecure", "--out", dir, "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
