@@ -108,11 +108,12 @@ const (
 	SourcePlatform            // the platform's own signal (Lambda REPORT Init Duration, emulator headers)
 	SourceHeader              // a header the function sets
 	SourceInstance            // first request seen for an instance id
+	SourceBody                // a marker in the response body: a cold flag, or the first request seen for an instance id there
 	SourceInferred            // the latency-gap classifier
 )
 
 // NumSources is the number of ColdSource values, for arrays indexed by source.
-const NumSources = 5
+const NumSources = 6
 
 func (s ColdSource) String() string {
 	switch s {
@@ -122,6 +123,8 @@ func (s ColdSource) String() string {
 		return "header"
 	case SourceInstance:
 		return "instance"
+	case SourceBody:
+		return "body"
 	case SourceInferred:
 		return "inferred"
 	}

@@ -249,6 +249,7 @@ func coldSources(cd results.ColdDetection) []sourceCount {
 		{"platform", cd.Platform},
 		{"header", cd.Header},
 		{"instance", cd.Instance},
+		{"body", cd.Body},
 		{"inferred", cd.Inferred},
 		{"none", cd.None},
 	}

@@ -55,6 +55,7 @@ func rebuildPhase(p *PhaseTally, ps *PhaseStats) error {
 	p.ColdSources[drivers.SourcePlatform] = cd.Platform
 	p.ColdSources[drivers.SourceHeader] = cd.Header
 	p.ColdSources[drivers.SourceInstance] = cd.Instance
+	p.ColdSources[drivers.SourceBody] = cd.Body
 	p.ColdSources[drivers.SourceInferred] = cd.Inferred
 	p.ColdSources[drivers.SourceNone] = cd.None
 	p.Temps[drivers.Cold] = ps.SentByTemp.Cold

@@ -212,6 +212,7 @@ type ColdDetection struct {
 	Platform int64 `json:"platform"`
 	Header   int64 `json:"header"`
 	Instance int64 `json:"instance"`
+	Body     int64 `json:"body"`
 	Inferred int64 `json:"inferred"`
 	None     int64 `json:"none"`
 }

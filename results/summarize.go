@@ -307,6 +307,7 @@ func coldDetection(src [drivers.NumSources]int64) ColdDetection {
 		Platform: src[drivers.SourcePlatform],
 		Header:   src[drivers.SourceHeader],
 		Instance: src[drivers.SourceInstance],
+		Body:     src[drivers.SourceBody],
 		Inferred: src[drivers.SourceInferred],
 		None:     src[drivers.SourceNone],
 	}

@@ -213,7 +213,7 @@ func TestRunJSONFieldNames(t *testing.T) {
 	has("run", m, "schema", "scenario", "target", "started_at", "finished_at", "complete", "totals", "phases",
 		"driver", "coldbench_version", "scenario_file", "interrupted", "cold_detection", "host")
 	has("host", m["host"], "hostname", "cores")
-	has("cold_detection", m["cold_detection"], "platform", "header", "instance", "inferred", "none")
+	has("cold_detection", m["cold_detection"], "platform", "header", "instance", "body", "inferred", "none")
 	stats := []string{"requests", "ok", "dropped", "errors", "error_rate", "rate_target", "rate_achieved",
 		"duration_s", "cold", "warm", "service", "cold_rate"}
 	pct := []string{"count", "min_ms", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "histogram"}

@@ -100,6 +100,9 @@ func TestParseErrors(t *testing.T) {
 		{"negative max_in_flight", ok + "max_in_flight: -1\n", "7:16", "max_in_flight", "must not be negative"},
 		{"empty list entry", ok + "  -\n", "7:4", "phases[1]", "empty list entry"},
 		{"empty cold header", ok + "cold: {headers: [X-Cold, '']}\n", "7:26", "cold.headers[1]", "empty header name"},
+		{"cold body names no field", ok + "cold: {body: {}}\n", "7:14", "cold.body", "names no field"},
+		{"cold body empty dotted key", ok + "cold: {body: {cold: a..b}}\n", "7:21", "cold.body.cold", `"a..b" has an empty key`},
+		{"cold body with a driver that reads no body", ok + "cold: {body: {instance: /id}}\n", "7:14", "cold.body", "driver fake does not read response bodies"},
 
 		// Drivers and their settings.
 		{"unknown driver", strings.Replace(ok, "driver: fake", "driver: lambdaa", 1), "2:18", "target.driver", `unknown driver "lambdaa" (known: fake, fakenourl, http`},

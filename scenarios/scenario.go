@@ -6,6 +6,8 @@ package scenarios
 import (
 	"time"
 
+	"github.com/coldbench/coldbench/drivers"
+
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -61,10 +63,29 @@ type Cold struct {
 	// InstanceHeader names a header carrying an instance id; the first
 	// request seen for an id is cold.
 	InstanceHeader string `yaml:"instance_header"`
+	// Body names JSON fields of the response body (the Lambda Invoke
+	// payload included) that carry the cold flag and the instance id; read
+	// only when the platform and the headers said nothing.
+	Body *ColdBody `yaml:"body"`
 	// Infer enables the latency-gap classifier as a last resort. Default on.
 	Infer *bool `yaml:"infer"`
 	// IgnorePlatform drops the driver's own signal (for testing inference).
 	IgnorePlatform bool `yaml:"ignore_platform"`
+}
+
+// ColdBody names the body's marker fields, each a dotted path ("meta.cold")
+// or a JSON pointer ("/meta/cold"). At least one is required.
+type ColdBody struct {
+	Cold     string `yaml:"cold"`     // true, a non-zero number or "true"/"1"/"yes"/"cold" marks a cold start
+	Instance string `yaml:"instance"` // an instance id: the first request seen for it is cold
+}
+
+// Markers converts b for drivers.ColdBodySetter; nil gives none.
+func (b *ColdBody) Markers() drivers.BodyMarkers {
+	if b == nil {
+		return drivers.BodyMarkers{}
+	}
+	return drivers.BodyMarkers{Cold: b.Cold, Instance: b.Instance}
 }
 
 // InferEnabled reports whether inference is on (the default).

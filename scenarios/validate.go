@@ -143,6 +143,7 @@ func (v *validator) scenario(s *Scenario) {
 			v.add(fmt.Sprintf("cold.headers[%d]", i), "empty header name")
 		}
 	}
+	v.coldBody(s)
 	if len(s.Phases) == 0 {
 		v.add("phases", "at least one phase is required")
 	}
@@ -349,4 +350,30 @@ func parent(path string) string {
 		return ""
 	}
 	return path[:i]
+}
+
+// coldBody checks cold.body: at least one field, paths that parse, and a
+// driver that reads response bodies.
+func (v *validator) coldBody(s *Scenario) {
+	b := s.Cold.Body
+	if b == nil {
+		return
+	}
+	if b.Cold == "" && b.Instance == "" {
+		v.add("cold.body", "names no field: set cold, instance or both, such as {cold: cold, instance: instance}")
+		return
+	}
+	for _, f := range []struct{ path, val string }{{"cold.body.cold", b.Cold}, {"cold.body.instance", b.Instance}} {
+		if f.val == "" {
+			continue
+		}
+		if _, err := drivers.ParseBodyPath(f.val); err != nil {
+			v.add(f.path, "%s", err.Error())
+		}
+	}
+	if s.Target.Config != nil {
+		if _, ok := s.Target.Config.(drivers.ColdBodySetter); !ok {
+			v.add("cold.body", "driver %s does not read response bodies; body markers work with http, sim, knative, openfaas, cloudrun and lambda", s.Target.Driver)
+		}
+	}
 }

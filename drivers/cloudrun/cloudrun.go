@@ -109,6 +109,7 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	hc.Headers = cfg.Headers
 	hc.Timeout = cfg.Timeout
 	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
+	hc.ColdBody = cfg.coldBody
 	if err := hc.Validate(); err != nil {
 		return nil, err
 	}

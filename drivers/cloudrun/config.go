@@ -61,6 +61,7 @@ type Config struct {
 
 	coldHeaders    []string
 	instanceHeader string
+	coldBody       drivers.BodyMarkers
 }
 
 // DefaultConfig returns a Config with its defaults set.
@@ -79,6 +80,10 @@ func DefaultConfig() *Config {
 func (c *Config) SetColdHeaders(cold []string, instance string) {
 	c.coldHeaders, c.instanceHeader = cold, instance
 }
+
+// SetColdBody implements drivers.ColdBodySetter: the function's response
+// body markers, read by the http driver underneath.
+func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.coldBody = m }
 
 // SetURL implements drivers.URLSetter for --target: invocations go to u
 // instead of the service's uri (the token's audience stays the uri).

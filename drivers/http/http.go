@@ -52,6 +52,10 @@ type Config struct {
 	ColdHeaders     []string `yaml:"cold_headers"`    // a truthy value ("true", "1", "yes", "cold") marks a cold start
 	InstanceHeader  string   `yaml:"instance_header"` // header carrying an instance id
 	RequestIDHeader string   `yaml:"request_id_header"`
+	// ColdBody names JSON fields of the response body carrying the cold
+	// flag and instance id (a scenario's cold.body); read within MaxBody,
+	// only when the headers said nothing.
+	ColdBody drivers.BodyMarkers `yaml:"-"`
 	// SigV4, when present, signs every request with AWS Signature
 	// Version 4 (IAM-authenticated Lambda function URLs).
 	SigV4 *SigV4Config `yaml:"sigv4"`
@@ -84,6 +88,9 @@ func DefaultConfig() *Config {
 func (c *Config) SetColdHeaders(cold []string, instance string) {
 	c.ColdHeaders, c.InstanceHeader = cold, instance
 }
+
+// SetColdBody implements drivers.ColdBodySetter.
+func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.ColdBody = m }
 
 // SetURL implements drivers.URLSetter for --target.
 func (c *Config) SetURL(u string) error {
@@ -157,7 +164,8 @@ type Driver struct {
 	hdr    http.Header // cfg.Headers canonicalized once; requests share the value slices
 	idKey  string      // canonical RequestIDHeader
 	cold   []string
-	sig    *signer // nil unless the config has a sigv4: block
+	sig    *signer             // nil unless the config has a sigv4: block
+	marks  *drivers.BodyReader // nil unless cold.body names fields
 }
 
 var _ drivers.Driver = (*Driver)(nil)
@@ -197,6 +205,9 @@ func New(cfg *Config) (*Driver, error) {
 		if d.sig, err = newSigner(cfg); err != nil {
 			return nil, err
 		}
+	}
+	if d.marks, err = drivers.NewBodyReader(cfg.ColdBody); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -342,12 +353,31 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		return err
 	}
 	c.Status = resp.StatusCode
-	n, err := drain(resp.Body, d.cfg.MaxBody)
+	d.readSignals(resp.Header, c)
+	var n int64
+	if d.marks == nil || c.Temp != drivers.Unknown || c.InstanceID != "" {
+		n, err = drain(resp.Body, d.cfg.MaxBody)
+	} else {
+		n, err = d.readMarkers(resp.Body, c)
+	}
 	c.BytesIn = n
 	resp.Body.Close()
 	t.finish(c)
-	d.readSignals(resp.Header, c)
 	return err
+}
+
+// readMarkers reads the body, up to MaxBody, for its cold.body markers.
+// Only drivers with markers come here: the others drain without keeping
+// the body.
+func (d *Driver) readMarkers(r io.Reader, c *drivers.Call) (int64, error) {
+	buf := d.bufs.Get().(*bytes.Buffer)
+	defer d.bufs.Put(buf)
+	buf.Reset()
+	n, err := buf.ReadFrom(io.LimitReader(r, d.cfg.MaxBody))
+	if err == nil {
+		d.marks.Read(buf.Bytes(), c)
+	}
+	return n, err
 }
 
 // drainBufs are the buffers response bodies are read into and discarded.
@@ -394,13 +424,7 @@ func (d *Driver) readSignals(h http.Header, c *drivers.Call) {
 
 // ParseCold reads a cold-start header value: "true", "1", "yes" and "cold"
 // mean cold; anything else means warm.
-func ParseCold(v string) drivers.Temperature {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "true", "1", "yes", "cold":
-		return drivers.Cold
-	}
-	return drivers.Warm
-}
+func ParseCold(v string) drivers.Temperature { return drivers.ParseCold(v) }
 
 // ParseMillis reads a duration header written in (fractional) milliseconds.
 func ParseMillis(v string) time.Duration {

@@ -98,6 +98,7 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	hc.Headers = cfg.Headers
 	hc.Timeout = cfg.Timeout
 	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
+	hc.ColdBody = cfg.coldBody
 	if d.Driver, err = httpdriver.New(hc); err != nil {
 		return nil, err
 	}

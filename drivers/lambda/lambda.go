@@ -74,7 +74,14 @@ type Config struct {
 	// Credentials, when set, replace the SDK's default credential chain
 	// (for tests and programs that embed coldbench).
 	Credentials aws.CredentialsProvider `yaml:"-"`
+	// ColdBody names fields of the Invoke payload carrying the cold flag
+	// and instance id (a scenario's cold.body); read when the response has
+	// no REPORT line to decide.
+	ColdBody drivers.BodyMarkers `yaml:"-"`
 }
+
+// SetColdBody implements drivers.ColdBodySetter.
+func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.ColdBody = m }
 
 // DefaultConfig returns a Config with its defaults set.
 func DefaultConfig() *Config {
@@ -199,6 +206,7 @@ type Driver struct {
 	api       *lambda.Client  // the control plane, with the SDK's retries
 	payload   *template.Template
 	static    []byte
+	marks     *drivers.BodyReader    // nil unless cold.body names fields
 	qual      atomic.Pointer[string] // the qualifier invocations go to; "" is $LATEST
 
 	mu   sync.Mutex // serializes the control plane
@@ -271,6 +279,9 @@ func Open(ctx context.Context, c *Config) (*Driver, error) {
 	}
 	d.invoker, d.api = client(false), client(true)
 
+	if d.marks, err = drivers.NewBodyReader(c.ColdBody); err != nil {
+		return nil, err
+	}
 	t := template.Must(template.New("payload").Parse(c.Payload))
 	if strings.Contains(c.Payload, "{{") {
 		d.payload = t
@@ -326,6 +337,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 			r.Fill(c)
 		}
 	}
+	d.marks.Read(out.Payload, c)
 	return nil
 }
 

@@ -48,6 +48,7 @@ type Config struct {
 
 	coldHeaders    []string
 	instanceHeader string
+	coldBody       drivers.BodyMarkers
 }
 
 // Labels and defaults of the OpenFaaS platform.
@@ -73,6 +74,10 @@ func DefaultConfig() *Config {
 func (c *Config) SetColdHeaders(cold []string, instance string) {
 	c.coldHeaders, c.instanceHeader = cold, instance
 }
+
+// SetColdBody implements drivers.ColdBodySetter: the function's response
+// body markers, read by the http driver underneath.
+func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.coldBody = m }
 
 // Validate reports every bad setting as a *drivers.FieldError.
 func (c *Config) Validate() error {

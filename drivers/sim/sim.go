@@ -34,7 +34,14 @@ type Config struct {
 	Seed             int64         `yaml:"seed"`
 	Timeout          time.Duration `yaml:"timeout"`
 	MemoryUsed       MemoryUsed    `yaml:"memory_used"`
+
+	coldBody drivers.BodyMarkers
 }
+
+// SetColdBody implements drivers.ColdBodySetter. The emulator's platform
+// headers always decide first, so the body is read only with
+// cold.ignore_platform, or for a function that answers without them.
+func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.coldBody = m }
 
 // MemoryUsed is the emulator's model of the memory a function uses (see
 // emulator.Config): base MB once initialized, per_request MB more for every
@@ -143,6 +150,7 @@ func Open(ctx context.Context, c *Config) (*Driver, error) {
 	hc.Method = http.MethodPost
 	hc.Timeout = c.Timeout
 	hc.Platform = PlatformSignal
+	hc.ColdBody = c.coldBody
 	hd, err := httpdriver.New(hc)
 	if err != nil {
 		emu.Close()

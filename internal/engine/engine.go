@@ -356,21 +356,10 @@ func (e *Engine) commitHeld() {
 	clear(e.settled) // drop the calls' references
 }
 
-// temperature applies the believed signals in order of strength.
+// temperature applies the believed signals in order of strength
+// (Detection.Temperature, signals.go).
 func (e *Engine) temperature(c *drivers.Call) (drivers.Temperature, drivers.ColdSource) {
-	if c.Temp != drivers.Unknown {
-		if (c.Source == drivers.SourcePlatform && e.o.detect.Platform) || (c.Source == drivers.SourceHeader && e.o.detect.Header) {
-			return c.Temp, c.Source
-		}
-	}
-	if c.InstanceID != "" && e.o.detect.Instance {
-		if _, ok := e.seen[c.InstanceID]; ok {
-			return drivers.Warm, drivers.SourceInstance
-		}
-		e.seen[c.InstanceID] = struct{}{}
-		return drivers.Cold, drivers.SourceInstance
-	}
-	return drivers.Unknown, drivers.SourceNone
+	return e.o.detect.Temperature(c, e.seen)
 }
 
 // commit records a classified sample. Called with mu held.

@@ -152,6 +152,9 @@ func OpenTarget(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, err
 	if hs, ok := s.Target.Config.(drivers.ColdHeaderSetter); ok {
 		hs.SetColdHeaders(s.Cold.Headers, s.Cold.InstanceHeader)
 	}
+	if bs, ok := s.Target.Config.(drivers.ColdBodySetter); ok {
+		bs.SetColdBody(s.Cold.Body.Markers())
+	}
 	d, err := drivers.Open(ctx, s.Target.Driver, s.Target.Config)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)

@@ -74,22 +74,10 @@ func (sp *sampler) invoke(ctx context.Context, phase string) call {
 	return k
 }
 
-// temperature applies the believed signals in the engine's order: the
-// platform's, a header's, then the first request seen per instance id.
-// Called with mu held.
+// temperature applies the believed signals in the engine's order
+// (engine.Detection.Temperature). Called with mu held.
 func (sp *sampler) temperature(c *drivers.Call) (drivers.Temperature, drivers.ColdSource) {
-	if c.Temp != drivers.Unknown &&
-		((c.Source == drivers.SourcePlatform && sp.detect.Platform) || (c.Source == drivers.SourceHeader && sp.detect.Header)) {
-		return c.Temp, c.Source
-	}
-	if c.InstanceID != "" && sp.detect.Instance {
-		if _, ok := sp.seen[c.InstanceID]; ok {
-			return drivers.Warm, drivers.SourceInstance
-		}
-		sp.seen[c.InstanceID] = struct{}{}
-		return drivers.Cold, drivers.SourceInstance
-	}
-	return drivers.Unknown, drivers.SourceNone
+	return sp.detect.Temperature(c, sp.seen)
 }
 
 // record adds a finished sample to the tally and the collector.

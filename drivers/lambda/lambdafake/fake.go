@@ -51,6 +51,10 @@ type Options struct {
 	// ProvisionDelay is how long provisioned concurrency stays
 	// IN_PROGRESS before its instances are ready (30ms).
 	ProvisionDelay time.Duration
+	// InvokeOnly serves the Invoke API alone, as Lambda emulators do:
+	// every other call answers 404 with a plain-text "404 page not found"
+	// body, which is not a Lambda error document.
+	InvokeOnly bool
 }
 
 // FunctionOptions describe one function. Zero fields take the defaults
@@ -76,6 +80,15 @@ type FunctionOptions struct {
 	// function error (X-Amz-Function-Error: Unhandled). Nil answers
 	// {"ok":true}. It may be called concurrently.
 	Handle func(payload []byte) ([]byte, error)
+	// HandleInvocation, when set, replaces Handle and is told which
+	// instance runs the request and whether it is a cold start, for
+	// functions that report both in their payload as benchmark functions
+	// do. The Invocation has RequestID, Function, Version, Instance and
+	// Cold set.
+	HandleInvocation func(inv Invocation, payload []byte) ([]byte, error)
+	// NoTail answers without X-Amz-Log-Result even when the caller asks
+	// for the tail, as Lambda emulators do: there is no REPORT line.
+	NoTail bool
 }
 
 // Failure is an API error the fake answers with instead of doing the call.
@@ -396,6 +409,11 @@ func (s *Server) op(name string, h func(*request)) http.HandlerFunc {
 		w.Header().Set("X-Amzn-RequestId", newID())
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if s.opts.InvokeOnly && name != "Invoke" {
+			s.calls[name]++
+			http.NotFound(w, r)
+			return
+		}
 		if f, ok := s.call(name); ok {
 			writeError(w, f.Status, f.Code, f.Message)
 			return

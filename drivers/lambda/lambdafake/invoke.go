@@ -79,7 +79,8 @@ func (s *Server) invoke(q *request) {
 	provisioned := in.pc != ""
 
 	s.mu.Unlock()
-	out, ferr, ran := run(q.r.Context(), f.opts, payload, &e)
+	inv := Invocation{RequestID: reqID, Function: f.name, Version: ver, Instance: in.id, Cold: cold}
+	out, ferr, ran := run(q.r.Context(), f.opts, inv, payload, &e)
 	s.mu.Lock()
 
 	in.busy = false
@@ -94,7 +95,7 @@ func (s *Server) invoke(q *request) {
 	h := q.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Amz-Executed-Version", ver)
-	if q.r.Header.Get("X-Amz-Log-Type") == "Tail" {
+	if q.r.Header.Get("X-Amz-Log-Type") == "Tail" && !f.opts.NoTail {
 		h.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(tail(e.log())))
 	}
 	if ferr != nil {
@@ -107,7 +108,7 @@ func (s *Server) invoke(q *request) {
 
 // run sleeps the init time (when cold) and the handler time, then calls
 // the handler; ran is false when ctx ended first.
-func run(ctx context.Context, o FunctionOptions, payload []byte, e *logEntry) (out []byte, ferr error, ran bool) {
+func run(ctx context.Context, o FunctionOptions, inv Invocation, payload []byte, e *logEntry) (out []byte, ferr error, ran bool) {
 	if e.cold {
 		start := time.Now()
 		if !sleep(ctx, o.Init) {
@@ -120,7 +121,10 @@ func run(ctx context.Context, o FunctionOptions, payload []byte, e *logEntry) (o
 		return nil, nil, false
 	}
 	out = []byte(`{"ok":true}`)
-	if o.Handle != nil {
+	switch {
+	case o.HandleInvocation != nil:
+		out, ferr = o.HandleInvocation(inv, payload)
+	case o.Handle != nil:
 		out, ferr = o.Handle(payload)
 	}
 	e.duration = time.Since(start)
