@@ -274,7 +274,7 @@ func inferredNote(r *results.Run) string {
 	if cd.Inferred == 0 {
 		return ""
 	}
-	s := fmt.Sprintf("the cold/warm split of %d requests is inferred (no platform, header or instance signal)", cd.Inferred)
+	s := fmt.Sprintf("the cold/warm split of %d requests is inferred (no platform, header, instance or body signal)", cd.Inferred)
 	in := r.Inference
 	if in == nil {
 		return s + "; the record holds no candidate cold start (none came with scale-out or after an idle gap, or an older coldbench wrote it)"

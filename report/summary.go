@@ -205,11 +205,11 @@ func newSummary(r *results.Run) *summary {
 // temperature and how many stayed unknown, and, when inference held
 // candidates, what became of them and why.
 func detectionTables(r *results.Run) (*Table, *Table) {
-	det := Table{Header: []string{"Phase", "Platform", "Header", "Instance", "Inferred", "None", "Unknown temperature"}, Align: "l"}
+	det := Table{Header: []string{"Phase", "Platform", "Header", "Instance", "Body", "Inferred", "None", "Unknown temperature"}, Align: "l"}
 	ev := Table{Header: []string{"Phase", "Candidates", "Cold", "Warm", "Unknown", "Why unknown", "Warm baseline ms", "Cold from ms"}, Align: "l"}
 	n := strconv.FormatInt
 	add := func(name string, cd results.ColdDetection, unknown int64, in *results.InferenceStats) {
-		det.Rows = append(det.Rows, []string{name, n(cd.Platform, 10), n(cd.Header, 10), n(cd.Instance, 10), n(cd.Inferred, 10), n(cd.None, 10), n(unknown, 10)})
+		det.Rows = append(det.Rows, []string{name, n(cd.Platform, 10), n(cd.Header, 10), n(cd.Instance, 10), n(cd.Body, 10), n(cd.Inferred, 10), n(cd.None, 10), n(unknown, 10)})
 		if in == nil {
 			return
 		}

@@ -60,6 +60,7 @@ type pool struct {
 	init    time.Duration
 	ttl     time.Duration
 	work    func(r *http.Request) (time.Duration, []byte) // handler time and body
+	markers bool                                          // answer {"cold": …} instead of work's body
 	mu      sync.Mutex
 	idle    []time.Time // when each idle instance was last used
 	stallAt time.Time   // every request in [stallAt, stallAt+1s) waits until its end
@@ -88,6 +89,9 @@ func (p *pool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(d)
 	if now := time.Now(); !stallAt.IsZero() && !now.Before(stallAt) && now.Before(stallAt.Add(time.Second)) {
 		time.Sleep(stallAt.Add(time.Second).Sub(now))
+	}
+	if p.markers {
+		body = fmt.Appendf(nil, `{"cold": %v, "n": %q}`, cold, body)
 	}
 	w.Write(body)
 	p.mu.Lock()
@@ -371,9 +375,23 @@ func truthCases() []truthCase {
 		emu("emulator platform", Detection{Platform: true}, drivers.SourcePlatform, nil),
 		emu("emulator header", Detection{Header: true}, drivers.SourceHeader, func(c *httpdriver.Config) { c.ColdHeaders = []string{emulator.HeaderCold} }),
 		emu("emulator instance", Detection{Instance: true}, drivers.SourceInstance, func(c *httpdriver.Config) { c.InstanceHeader = emulator.HeaderInstanceID }),
-		// body: cold.body markers (issue 12 item 3) come with the lambda
-		// branch; the lead enables this row after the merge.
 		emu("emulator inferred", Detection{Infer: true}, drivers.SourceInferred, nil),
+		// A function that says in its body whether it was cold (cold.body).
+		{
+			name: "body markers", source: drivers.SourceBody,
+			check: func(t *testing.T, s score) {
+				t.Helper()
+				if s.precision() < 1 || s.recall() < 1 {
+					t.Errorf("precision %.3f recall %.3f, want 1 for the body signal", s.precision(), s.recall())
+				}
+			},
+			open: func(t *testing.T) (drivers.Driver, func() *truth, *scenarios.Plan) {
+				tr := newTruth()
+				p := &pool{tr: tr, init: 100 * ms, ttl: time.Minute, work: workFast, markers: true}
+				d := openHTTP(t, p, func(c *httpdriver.Config) { c.ColdBody = drivers.BodyMarkers{Cold: "cold"} })
+				return d, func() *truth { return tr }, plan(burstPhase("burst", 10, 150*ms), constant("warm", 100, 500*ms))
+			},
+		},
 	}
 }
 
