@@ -190,13 +190,10 @@ func (f *inferrer) settleLocked(now time.Time, all bool, out []held) []held {
 // remember keeps r as evidence, dropping what is too old to matter.
 func (f *inferrer) remember(r finished) {
 	f.recent = append(f.recent, r)
-	cut := 0
-	for cut < len(f.recent) && (r.end.Sub(f.recent[cut].end) > keepFor || len(f.recent)-cut > maxRecent) {
-		cut++
-	}
-	// Drop in batches so that the copy is amortised.
-	if cut > 0 && cut >= len(f.recent)/4 {
-		f.recent = slices.Delete(f.recent, 0, cut)
+	// Dropping from the front is a re-slice; append copies what is kept
+	// into a new array when the old one is full, so memory stays bounded.
+	for len(f.recent) > 0 && (r.end.Sub(f.recent[0].end) > keepFor || len(f.recent) > maxRecent) {
+		f.recent = f.recent[1:]
 	}
 }
 
