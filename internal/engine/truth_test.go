@@ -4,7 +4,7 @@ package engine
 // and recall, per source, against targets that know per request (by the
 // X-Request-Id the http driver sends) whether it was a cold start. Each
 // target runs quiet and under a CPU hog on every core (a child process,
-// killed at the end), for a few seconds: the suite costs about 40 s.
+// killed at the end), for a few seconds: the suite costs about 50 s.
 //
 // COLDBENCH_TRUTH_LONG=1 adds the long measurements of issue 12 (a target
 // without cold starts at 300/s for 20 s under the hog, and at the
@@ -399,7 +399,7 @@ func truthCases() []truthCase {
 // a CPU hog, and logs the table the README shows.
 func TestGroundTruth(t *testing.T) {
 	if testing.Short() {
-		t.Skip("ground-truth suite: about 40 s")
+		t.Skip("ground-truth suite: about 50 s")
 	}
 	var table []string
 	for _, hog := range []bool{false, true} {
