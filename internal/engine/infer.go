@@ -256,28 +256,31 @@ func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, resu
 			return drivers.Unknown, ev
 		}
 	}
-	// Scale-out on a target that was serving: the warm instances go on
-	// answering fast while a new one starts. When nothing fast finished
-	// meanwhile, or most were as slow, the whole target slowed down.
+	// A target-wide slowdown (a stall, a paused runtime) holds every
+	// request until it ends, so the requests sent while the candidate ran
+	// finish together with it, however late they began. Beside a new
+	// instance, they are served by the warm ones (done a warm time after
+	// they began), or by new instances of their own (done an init time
+	// after they began), not with it.
 	// Requests of a fresh episode (the run's start, after an idle gap)
 	// have no warm instance beside them to go by.
 	if !c.fresh {
-		var fast, slow int
+		near := max(t, c.svc/8) // "together": within this of its end
+		var n, together int
 		for i := len(f.recent) - 1; i >= 0; i-- {
 			r := &f.recent[i]
 			if r.end.Before(c.start) {
 				break
 			}
-			if !r.ok || !r.end.Before(c.end) || r.fresh {
+			if !r.ok || !r.start.After(c.start) || !r.start.Before(c.end) || r.end.After(now) {
 				continue
 			}
-			if r.svc < t {
-				fast++
-			} else {
-				slow++
+			n++
+			if d := r.end.Sub(c.end); d < near && d > -near {
+				together++
 			}
 		}
-		if fast == 0 || slow > fast {
+		if 2*together > n {
 			ev.Reason = results.TargetWide
 			return drivers.Unknown, ev
 		}

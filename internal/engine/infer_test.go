@@ -107,6 +107,11 @@ func TestInferrer(t *testing.T) {
 		// common instant, with in-flight far above the high-water mark:
 		// a target-wide slowdown, not cold starts.
 		{"stall", stall(), 300},
+		// Scale-out on a serving target: two at once where one was in
+		// flight at most; the new instance is slow while the warm one and
+		// the traffic after go on fast.
+		{"scale-out", append(steady(0, 10*ms, 200, 5*ms), req{at: 1005 * ms, dur: 250 * ms, bytes: 100, cold: true},
+			req{at: 1005 * ms, dur: 5 * ms, bytes: 100}), 0},
 		// Cold after an idle gap: the first request after 2 s of nothing.
 		{"idle gap", append(steady(0, 20*ms, 50, 5*ms), append([]req{{at: 3 * time.Second, dur: 300 * ms, bytes: 100, cold: true}},
 			steady(3*time.Second+10*ms, 20*ms, 50, 5*ms)...)...), 0},
