@@ -29,7 +29,8 @@ type inferrer struct {
 	// The target as the generator sees it, updated as requests start
 	// and finish.
 	inflight int
-	hwm      int       // most requests in flight at once in this episode
+	hwm      int       // most requests in flight at once lately (hwmFor)
+	hwmAt    time.Time // when in flight last reached hwm
 	idleFrom time.Time // when in flight last fell to 0
 	fresh    bool      // nothing has finished since the episode began
 	started  bool
@@ -43,6 +44,9 @@ const (
 	// flight, a platform may have reaped instances, so the high-water mark
 	// starts again from 0.
 	idleGap = time.Second
+	// hwmFor is how long the high-water mark of requests in flight is
+	// remembered.
+	hwmFor = time.Second
 	// settleFor is how long a candidate waits after it finished before it
 	// gets its label: long enough to see warm requests after it (a burst
 	// on a fresh target has none before), short enough that a live record
@@ -101,10 +105,17 @@ func (f *inferrer) begin(now time.Time) startInfo {
 	if !f.started || (f.inflight == 0 && now.Sub(f.idleFrom) >= idleGap) {
 		f.started, f.fresh, f.hwm = true, true, 0
 	}
+	// Instances the target has not needed for a while may be gone even
+	// without an idle gap (traffic that went down, then up again): the
+	// high-water mark only remembers hwmFor.
+	if now.Sub(f.hwmAt) > hwmFor {
+		f.hwm = f.inflight
+	}
 	f.inflight++
 	st := startInfo{at: now, fresh: f.fresh, tracked: true}
-	if f.inflight > f.hwm {
-		f.hwm, st.scaleOut = f.inflight, true
+	if f.inflight >= f.hwm {
+		st.scaleOut = f.inflight > f.hwm
+		f.hwm, f.hwmAt = f.inflight, now
 	}
 	return st
 }
@@ -210,9 +221,11 @@ func (f *inferrer) markWarm(r finished) {
 // decide labels a candidate and says why. Called with mu held.
 func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, results.Evidence) {
 	var ev results.Evidence
-	// The warm baseline: warm requests of the same moment, before and
-	// after the candidate. Responses much smaller than the usual
-	// (a fast group of 200-answered errors) do not define it.
+	// The warm baseline: the warm requests in flight at the same time as
+	// the candidate when there are enough (a host or target slow for a
+	// while is slow for them too), else those of the moments around it.
+	// Responses much smaller than the usual (a fast group of 200-answered
+	// errors) do not define it.
 	from := c.start.Add(-baseWindow)
 	var sizes []int64
 	for i := range f.recent {
@@ -221,12 +234,18 @@ func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, resu
 		}
 	}
 	medBytes := median(sizes)
-	var base []time.Duration
+	var base, beside []time.Duration
 	for i := range f.recent {
 		r := &f.recent[i]
 		if r.warm && r.ok && r.end.After(from) && !r.end.After(now) && 2*r.bytes >= medBytes {
 			base = append(base, r.svc)
+			if r.start.Before(c.end) && r.end.After(c.start) {
+				beside = append(beside, r.svc)
+			}
 		}
+	}
+	if len(beside) >= minBase {
+		base = beside
 	}
 	if len(base) < minBase {
 		ev.Reason = results.NoBaseline

@@ -333,7 +333,7 @@ func truthCases() []truthCase {
 		poolCase("none", 0, workFast, func() []scenarios.PlannedPhase {
 			return []scenarios.PlannedPhase{constant("steady", 200, 2500*ms)}
 		}, 0, noCold),
-		// Cold after an idle gap: the first request after each 1.3 s
+		// Cold after an idle gap: the first request after each 1.8 s
 		// pause sleeps 300 ms (3 cold starts, the run's first included).
 		{
 			name: "idle gap", detect: Detection{Infer: true}, source: drivers.SourceInferred, check: both95,
@@ -341,8 +341,8 @@ func truthCases() []truthCase {
 				tr := newTruth()
 				d := openHTTP(t, &idleServer{tr: tr}, nil)
 				return d, func() *truth { return tr }, plan(
-					constant("a", 50, 600*ms), idlePhase("gap1", 1300*ms),
-					constant("b", 50, 600*ms), idlePhase("gap2", 1300*ms),
+					constant("a", 50, 600*ms), idlePhase("gap1", 1800*ms),
+					constant("b", 50, 600*ms), idlePhase("gap2", 1800*ms),
 					constant("c", 50, 600*ms))
 			},
 		},
