@@ -10,11 +10,11 @@ import (
 )
 
 // inferrer is the last-resort cold-start classifier, for requests no
-// platform, header or instance signal classified. It reasons from evidence,
-// not from latency alone: a cold start is a new instance, so it comes with
-// scale-out (more requests in flight than the target had already served at
-// once) or after an idle gap, and it is slow against the warm requests of
-// the same moment.
+// platform, header, instance or body signal classified. It reasons from
+// evidence, not from latency alone: a cold start is a new instance, so it
+// comes with scale-out (more requests in flight than the target had served
+// at once in the last hwmFor) or after an idle gap, and it is slow against
+// the warm requests of the same moment.
 //
 // Every request that could not be a new instance is labelled warm at once.
 // Only the few candidates (scale-out or idle gap) wait, for settleFor after
@@ -45,7 +45,9 @@ const (
 	// starts again from 0.
 	idleGap = time.Second
 	// hwmFor is how long the high-water mark of requests in flight is
-	// remembered.
+	// remembered: a platform may reap instances traffic no longer needs
+	// without an idle gap. A candidate more than a cold start needs costs
+	// only its settling.
 	hwmFor = time.Second
 	// settleFor is how long a candidate waits after it finished before it
 	// gets its label: long enough to see warm requests after it (a burst
@@ -70,7 +72,7 @@ const (
 // startInfo is what the target looked like when a request started.
 type startInfo struct {
 	at       time.Time
-	scaleOut bool // in flight above the high-water mark of the episode
+	scaleOut bool // in flight above the recent high-water mark
 	fresh    bool // nothing had finished since the episode began
 	tracked  bool
 }
