@@ -112,6 +112,10 @@ func TestInferrer(t *testing.T) {
 		// the traffic after go on fast.
 		{"scale-out", append(steady(0, 10*ms, 200, 5*ms), req{at: 1005 * ms, dur: 250 * ms, bytes: 100, cold: true},
 			req{at: 1005 * ms, dur: 5 * ms, bytes: 100}), 0},
+		// Traffic three at a time, then one at a time for 2 s (the
+		// platform reaps two instances), then three again: two cold
+		// starts without an idle gap, below the first high-water mark.
+		{"reaped while busy", reaped(), 0},
 		// Cold after an idle gap: the first request after 2 s of nothing.
 		{"idle gap", append(steady(0, 20*ms, 50, 5*ms), append([]req{{at: 3 * time.Second, dur: 300 * ms, bytes: 100, cold: true}},
 			steady(3*time.Second+10*ms, 20*ms, 50, 5*ms)...)...), 0},
@@ -179,6 +183,20 @@ func fastGroup() []req {
 		out = append(out, req{at: time.Second + ms, dur: 26 * ms, bytes: 2000})
 	}
 	return out
+}
+
+func reaped() []req {
+	ms := time.Millisecond
+	var out []req
+	for i := range 100 {
+		for range 3 {
+			out = append(out, req{at: time.Duration(i) * 10 * ms, dur: 5 * ms, bytes: 100})
+		}
+	}
+	out = append(out, steady(time.Second, 10*ms, 200, 5*ms)...)
+	out = append(out, req{at: 3005 * ms, dur: 5 * ms, bytes: 100},
+		req{at: 3005 * ms, dur: 200 * ms, bytes: 100, cold: true}, req{at: 3005 * ms, dur: 210 * ms, bytes: 100, cold: true})
+	return append(out, steady(3010*ms, 10*ms, 100, 5*ms)...)
 }
 
 func lagged() []req {
