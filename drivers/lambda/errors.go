@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -103,6 +104,13 @@ func describe(err error) string {
 		return "timed out"
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// No answer at all (refused, reset, DNS): the network's words,
+		// without the SDK's framing, which says "https" whatever the
+		// endpoint's scheme.
+		return "no answer: " + oneLine(ue.Err.Error())
 	}
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) {

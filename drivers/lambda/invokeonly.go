@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -53,4 +54,33 @@ func (d *Driver) ControlPlane() error {
 	return fmt.Errorf("lambda %s at %s %s, so coldbench cannot set its memory or prewarm or force cold starts; "+
 		"`coldbench run` works invoke-only, while tune and plan need a Lambda API that serves the configuration calls "+
 		"(AWS itself, with the permissions in the lambda driver's README)", d.fn.name, where, d.noControl)
+}
+
+// isErrorPayload reports whether p is the Lambda runtime's report of an
+// unhandled error: a JSON object with errorMessage and errorType and
+// nothing else but a stack trace. Lambda flags such an answer with
+// X-Amz-Function-Error; emulators (the Runtime Interface Emulator among
+// them) send it with 200 and no flag, and no X-Amz-Executed-Version
+// either, which is how Invoke tells them from Lambda before asking this.
+func isErrorPayload(p []byte) bool {
+	if len(p) == 0 || p[0] != '{' {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(p, &m) != nil {
+		return false
+	}
+	_, msg := m["errorMessage"]
+	_, typ := m["errorType"]
+	if !msg || !typ {
+		return false
+	}
+	for k := range m {
+		switch k {
+		case "errorMessage", "errorType", "stackTrace", "trace", "requestId":
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -128,3 +128,17 @@ func TestFunctionNotFound(t *testing.T) {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }
+
+// TestNoAnswer: an endpoint that does not answer fails Open in one line
+// with the network's words and the endpoint as configured, without the
+// SDK's framing ("https response error StatusCode: 0, RequestID: ...").
+func TestNoAnswer(t *testing.T) {
+	t.Parallel()
+	s, cfg := fake(t, lambdafake.FunctionOptions{})
+	s.Close()
+	_, err := lambda.Open(context.Background(), cfg)
+	want := "lambda fn: GetFunctionConfiguration: no answer: dial tcp "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "connection refused (endpoint "+s.URL+")") || strings.Contains(err.Error(), "https") {
+		t.Errorf("got  %v\nwant %s... connection refused (endpoint %s)", err, want, s.URL)
+	}
+}

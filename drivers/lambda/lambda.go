@@ -342,7 +342,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		return invokeError(c, err)
 	}
 	c.Status = int(out.StatusCode)
-	c.FunctionError = out.FunctionError != nil
+	c.FunctionError = out.FunctionError != nil || (out.ExecutedVersion == nil && isErrorPayload(out.Payload))
 	c.BytesIn = int64(len(out.Payload))
 	if out.LogResult != nil {
 		if r, ok := ParseLogResult(*out.LogResult); ok {
