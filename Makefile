@@ -6,7 +6,7 @@ BIN     := bin/coldbench
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test demo lint fuzz-seed clean report-screenshot proto proto-check faults fuzz bench bench-go
+.PHONY: all build test demo lint rie fuzz-seed clean report-screenshot proto proto-check faults fuzz bench bench-go
 
 all: build
 
@@ -17,10 +17,21 @@ build:
 # `go test` runs each fuzz target over its testdata corpus). One package at a
 # time (-p 1): several packages measure real latency against the emulator,
 # and two such packages at once on a 2-core machine measure each other.
-test: lint proto-check
-	$(GO) test -race -count=1 -p 1 -timeout 9m ./...
+test: lint proto-check rie
+	COLDBENCH_RIE=$(abspath $(RIE)) $(GO) test -race -count=1 -p 1 -timeout 9m ./...
 	# compare's noise test measures latency, which the race detector distorts.
 	$(GO) test -count=1 -timeout 5m -run '^TestCompareNoise$$' ./cmd/coldbench
+
+# The AWS Lambda Runtime Interface Emulator, a real third-party Lambda
+# runtime that the lambda driver's tests run a handler in
+# (cmd/coldbench/lambda_test.go, through COLDBENCH_RIE). Pinned; installed
+# into bin/tools with go install, rebuilt only when the version changes.
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE := bin/tools/aws-lambda-rie
+
+rie:
+	@$(GO) version -m $(RIE) 2>/dev/null | grep -q 'aws-lambda-runtime-interface-emulator[[:space:]]*$(RIE_VERSION)' || \
+		GOBIN=$(abspath bin/tools) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 # The fault-injection suite alone (README "Robustness"; `make test` runs it
 # too): target faults through the engine and the binary, and the fleet

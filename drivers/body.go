@@ -84,15 +84,34 @@ func (r *BodyReader) Read(body []byte, c *Call) {
 	if r == nil || c.Temp != Unknown || c.InstanceID != "" || len(body) == 0 {
 		return
 	}
+	// Both fields usually sit in the same top-level object: it is
+	// decoded once for both.
+	doc := json.RawMessage(body)
+	var top map[string]json.RawMessage
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
+		if json.Unmarshal(b, &top) != nil {
+			return
+		}
+	}
+	find := func(keys []string) (json.RawMessage, bool) {
+		if top == nil {
+			return lookup(doc, keys)
+		}
+		v, ok := top[keys[0]]
+		if !ok {
+			return nil, false
+		}
+		return lookup(v, keys[1:])
+	}
 	if r.cold != nil {
-		if v, ok := lookup(body, r.cold); ok {
+		if v, ok := find(r.cold); ok {
 			if t := coldValue(v); t != Unknown {
 				c.Temp, c.Source = t, SourceBody
 			}
 		}
 	}
 	if r.instance != nil {
-		if v, ok := lookup(body, r.instance); ok {
+		if v, ok := find(r.instance); ok {
 			if id := scalarText(v); id != "" {
 				c.InstanceID = id
 				c.Source = SourceBody

@@ -156,6 +156,15 @@ type Describer interface {
 	Describe(ctx context.Context) (Description, error)
 }
 
+// ControlChecker is implemented by drivers whose control plane may be
+// missing, such as a Lambda emulator that serves only invocations.
+// ControlPlane returns nil when Configure, ForceCold and Describe can work,
+// else an error that says in one sentence why not and what would work:
+// tune and plan check it before sending anything.
+type ControlChecker interface {
+	ControlPlane() error
+}
+
 // Description is what a Describer reports.
 type Description struct {
 	Settings

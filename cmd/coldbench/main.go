@@ -14,6 +14,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/scenarios"
 
 	// Drivers register themselves.
@@ -74,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
+	// A driver that goes on with less than asked (a Lambda endpoint
+	// without its control plane) says so in one line on stderr.
+	ctx = drivers.WithWarn(ctx, func(msg string) { fmt.Fprintf(stderr, "coldbench %s: warning: %s\n", args[0], msg) })
 	err := cmd.run(ctx, args[1:], stdout)
 	if err == nil {
 		return exitOK

@@ -115,6 +115,9 @@ func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 		return err
 	}
 	defer d.Close()
+	if err := needControl(d); err != nil { // tune.go
+		return err
+	}
 	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version}
 	if !quiet {
 		cfg.Progress = os.Stderr

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/runner"
 	"github.com/coldbench/coldbench/internal/telemetry"
 	"github.com/coldbench/coldbench/internal/tune"
@@ -114,6 +115,9 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 		return err
 	}
 	defer d.Close()
+	if err := needControl(d); err != nil {
+		return err
+	}
 	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics}
 	if !quiet {
 		cfg.Progress = os.Stderr
@@ -132,6 +136,19 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 	fmt.Fprintf(out, "\ntuning run:  %s\nreport:      %s\n", res.Dir, filepath.Join(res.Dir, report.HTMLFile))
 	if err != nil {
 		return incompleteError{fmt.Errorf("tuning stopped early (%v); partial results in %s", err, res.Dir)}
+	}
+	return nil
+}
+
+// needControl refuses a target whose driver says its control plane is
+// missing (a Lambda emulator that serves only Invoke), before anything is
+// sent: tune and plan would otherwise fail midway, or measure settings
+// they never applied. It is a usage error (exit 2).
+func needControl(d drivers.Driver) error {
+	if c, ok := d.(drivers.ControlChecker); ok {
+		if err := c.ControlPlane(); err != nil {
+			return usageError{err}
+		}
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 	if s.Prewarm < 0 {
 		return d.failure("PutProvisionedConcurrencyConfig", fmt.Sprintf("prewarm %d: must not be negative", s.Prewarm))
 	}
+	if err := d.ControlPlane(); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.manageable("Configure"); err != nil {
@@ -80,6 +83,9 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 // then lands on a new instance, which is a cold start unless provisioned
 // concurrency initialized it beforehand.
 func (d *Driver) ForceCold(ctx context.Context) error {
+	if err := d.ControlPlane(); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.manageable("ForceCold"); err != nil {
@@ -135,6 +141,9 @@ func (d *Driver) ForceCold(ctx context.Context) error {
 // provisioned concurrency, if any, is READY. Instances is the allocated
 // provisioned concurrency: Lambda does not count on-demand instances.
 func (d *Driver) Describe(ctx context.Context) (drivers.Description, error) {
+	if err := d.ControlPlane(); err != nil {
+		return drivers.Description{}, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q := *d.qual.Load()
@@ -320,7 +329,7 @@ func (d *Driver) poll(ctx context.Context, op, what string, check func(context.C
 		select {
 		case <-wctx.Done():
 			if err := ctx.Err(); err != nil {
-				return &Error{Function: d.fn.name, Op: op, Msg: "cancelled while waiting for " + what, Err: err}
+				return &Error{Function: d.fn.name, Endpoint: d.cfg.Endpoint, Op: op, Msg: "cancelled while waiting for " + what, Err: err}
 			}
 			return d.failure(op, fmt.Sprintf("timed out after %v waiting for %s (still %s)", d.cfg.ReadyTimeout, what, state))
 		case <-timer.C:

@@ -70,6 +70,10 @@ type Config struct {
 	// ReadyTimeout bounds each wait for the platform: an update to finish,
 	// a version to become active, provisioned concurrency to be READY.
 	ReadyTimeout time.Duration `yaml:"ready_timeout"`
+	// Control, when false, makes no control-plane call at all: only
+	// Invoke, for endpoints that serve nothing else (emulators). Unset or
+	// true, a missing control plane is found at Open and warned about.
+	Control *bool `yaml:"control"`
 
 	// Credentials, when set, replace the SDK's default credential chain
 	// (for tests and programs that embed coldbench).
@@ -211,6 +215,11 @@ type Driver struct {
 
 	mu   sync.Mutex // serializes the control plane
 	orig *original  // what the first change found, for Restore
+
+	// noControl says why there is no control plane ("" when there is
+	// one): the scenario's control: false, or what the endpoint answered
+	// at Open. Configure, ForceCold and Describe then refuse (invokeonly.go).
+	noControl string
 }
 
 var (
@@ -219,12 +228,16 @@ var (
 	_ drivers.ColdForcer = (*Driver)(nil)
 	_ drivers.Describer  = (*Driver)(nil)
 	_ drivers.Restorer   = (*Driver)(nil)
+
+	_ drivers.ControlChecker = (*Driver)(nil)
 )
 
 // Open loads the AWS configuration (region, credentials) and checks that
 // the function can be found, so that a wrong name, region or credentials
 // fail here in one line rather than as a run of errors. An identity that
-// may invoke but not read the configuration passes.
+// may invoke but not read the configuration passes, and so does an
+// endpoint without the control plane (an emulator): the driver then runs
+// invoke-only, with a warning through drivers.Warn.
 func Open(ctx context.Context, c *Config) (*Driver, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -289,9 +302,8 @@ func Open(ctx context.Context, c *Config) (*Driver, error) {
 		d.static = []byte(c.Payload)
 	}
 
-	_, err = d.api.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &d.fn.id, Qualifier: optional(qual)})
-	if err != nil && !isCode(err, codeAccessDenied...) {
-		return nil, d.apiError("GetFunctionConfiguration", err)
+	if err := d.checkControl(ctx, qual); err != nil { // invokeonly.go
+		return nil, err
 	}
 	return d, nil
 }
@@ -330,7 +342,7 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		return invokeError(c, err)
 	}
 	c.Status = int(out.StatusCode)
-	c.FunctionError = out.FunctionError != nil
+	c.FunctionError = out.FunctionError != nil || (out.ExecutedVersion == nil && isErrorPayload(out.Payload))
 	c.BytesIn = int64(len(out.Payload))
 	if out.LogResult != nil {
 		if r, ok := ParseLogResult(*out.LogResult); ok {

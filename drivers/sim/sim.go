@@ -3,6 +3,11 @@
 // scenarios need no set-up; requests go over real HTTP through the http
 // driver, and the emulator's platform headers give the ground-truth cold
 // flag. It implements every optional capability.
+//
+// With url: it starts nothing and attaches to an emulator running
+// elsewhere (`coldbench sim`), through the same invocation path and control
+// API (under /_sim/), so that tune, plan and run can be checked from
+// outside the process that drives them.
 package sim
 
 import (
@@ -10,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
@@ -24,6 +31,11 @@ func init() {
 
 // Config is the emulated function, under a scenario's target block.
 type Config struct {
+	// URL attaches to a running `coldbench sim` (its base URL, as it
+	// prints it) instead of starting an emulator; the settings below are
+	// then the standalone emulator's own business, and ignored, except
+	// timeout.
+	URL              string        `yaml:"url"`
 	MemoryMB         int           `yaml:"memory_mb"`
 	MinInstances     int           `yaml:"min_instances"`
 	KeepAlive        time.Duration `yaml:"keep_alive"`
@@ -113,13 +125,19 @@ func (c *Config) Validate() error {
 	check(c.MemoryUsed.BaseMB < 0 || c.MemoryUsed.BaseMB > 10240, "memory_used.base_mb", fmt.Sprintf("%d: want 0 (the default model) to 10240 MB", c.MemoryUsed.BaseMB))
 	check(c.MemoryUsed.PerRequestMB < 0, "memory_used.per_request_mb", "must not be negative")
 	check(c.MemoryUsed.JitterMB < 0, "memory_used.jitter_mb", "must not be negative")
+	if c.URL != "" {
+		u, err := url.Parse(c.URL)
+		check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "", "url",
+			fmt.Sprintf("%q: want the http:// base URL that `coldbench sim` prints", c.URL))
+	}
 	return errors.Join(errs...)
 }
 
-// Driver invokes an in-process emulator over loopback HTTP.
+// Driver invokes an emulator over loopback HTTP: its own, in-process, or
+// one it attached to (url:).
 type Driver struct {
 	*httpdriver.Driver
-	emu    *emulator.Emulator
+	emu    *emulator.Emulator // nil when attached
 	client *emulator.Client
 	url    string
 }
@@ -131,10 +149,14 @@ var (
 	_ drivers.Describer  = (*Driver)(nil)
 )
 
-// Open starts an emulator on 127.0.0.1 and a driver for it.
+// Open starts an emulator on 127.0.0.1 and a driver for it, or with url:
+// attaches to a running one, checking that its control API answers.
 func Open(ctx context.Context, c *Config) (*Driver, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.URL != "" {
+		return attach(ctx, c)
 	}
 	emu, err := emulator.New(c.Emulator())
 	if err != nil {
@@ -145,18 +167,38 @@ func Open(ctx context.Context, c *Config) (*Driver, error) {
 		emu.Close()
 		return nil, err
 	}
-	hc := httpdriver.DefaultConfig()
-	hc.URL = url + "/invoke"
-	hc.Method = http.MethodPost
-	hc.Timeout = c.Timeout
-	hc.Platform = PlatformSignal
-	hc.ColdBody = c.coldBody
-	hd, err := httpdriver.New(hc)
+	hd, err := invoker(c, url)
 	if err != nil {
 		emu.Close()
 		return nil, err
 	}
 	return &Driver{Driver: hd, emu: emu, client: emulator.NewClient(url, nil), url: url}, nil
+}
+
+// attach opens a driver for the emulator at c.URL.
+func attach(ctx context.Context, c *Config) (*Driver, error) {
+	base := strings.TrimSuffix(c.URL, "/")
+	client := emulator.NewClient(base, &http.Client{Timeout: c.Timeout})
+	if _, err := client.Config(ctx); err != nil {
+		return nil, fmt.Errorf("sim at %s: no emulator control API there (is it a `coldbench sim`?): %w", base, err)
+	}
+	hd, err := invoker(c, base)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{Driver: hd, client: client, url: base}, nil
+}
+
+// invoker is the http driver that sends the invocations to the emulator
+// at base.
+func invoker(c *Config, base string) (*httpdriver.Driver, error) {
+	hc := httpdriver.DefaultConfig()
+	hc.URL = base + "/invoke"
+	hc.Method = http.MethodPost
+	hc.Timeout = c.Timeout
+	hc.Platform = PlatformSignal
+	hc.ColdBody = c.coldBody
+	return httpdriver.New(hc)
 }
 
 // PlatformSignal reads the emulator's platform headers, the equivalent of
@@ -174,7 +216,7 @@ func PlatformSignal(h http.Header, c *drivers.Call) {
 }
 
 // Emulator exposes the emulator, for tests that check the harness against
-// its ground truth.
+// its ground truth; nil when the driver attached to one elsewhere.
 func (d *Driver) Emulator() *emulator.Emulator { return d.emu }
 
 // URL is the emulator's base URL.
@@ -232,14 +274,20 @@ func (d *Driver) waitReady(ctx context.Context) error {
 	}
 }
 
-// Close stops the driver and the emulator.
+// Close stops the driver and its own emulator; an attached one runs on.
 func (d *Driver) Close() error {
 	err := d.Driver.Close()
+	if d.emu == nil {
+		return err
+	}
 	return errors.Join(err, d.emu.Close())
 }
 
 // String describes the emulated function for reports.
 func (c *Config) String() string {
+	if c.URL != "" {
+		return "emulator at " + c.URL
+	}
 	return fmt.Sprintf("in-process emulator (%d MB, %d prewarmed, keep-alive %v, handler %v at full CPU, init %v±%v)",
 		c.MemoryMB, c.MinInstances, c.KeepAlive, c.Handler, c.Init.Mean, c.Init.Stddev)
 }

@@ -49,6 +49,7 @@ type agentOptions struct {
 	log      *slog.Logger
 	driver   drivers.Driver
 	observer engine.Observer
+	warn     func(string) // a driver's warning at open; nil: the log's
 	// clockOffset is a test's wrong clock (WithClockOffset).
 	clockOffset time.Duration
 }
@@ -98,6 +99,13 @@ func WithDriver(d drivers.Driver) AgentOption {
 // in-process agents.
 func WithObserver(f engine.Observer) AgentOption {
 	return func(o *agentOptions) error { o.observer = f; return nil }
+}
+
+// WithWarn sends the warnings a driver gives when the agent opens the
+// target (drivers.Warn) to warn instead of the agent's log: an in-process
+// agent's caller shows them to the user.
+func WithWarn(warn func(msg string)) AgentOption {
+	return func(o *agentOptions) error { o.warn = warn; return nil }
 }
 
 // NewAgent makes an agent service.
@@ -226,7 +234,11 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 	}
 	d := a.o.driver
 	if d == nil {
-		if d, err = OpenTarget(ctx, s); err != nil {
+		warn := a.o.warn
+		if warn == nil {
+			warn = func(msg string) { log.Warn("target", "warning", msg) }
+		}
+		if d, err = OpenTarget(drivers.WithWarn(ctx, warn), s); err != nil {
 			return nil, err
 		}
 		sess.closeDriver = d.Close

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	grpcstatus "google.golang.org/grpc/status"
 
+	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/fleet"
 )
 
@@ -19,7 +20,9 @@ func startFleet(ctx context.Context, cfg Config) (ctl *fleet.Controller, close f
 	var eps []*fleet.Endpoint
 	local := len(cfg.Agents) == 0
 	if local {
-		opts := []fleet.AgentOption{fleet.WithVersion(cfg.Version)}
+		// The in-process agent's driver warnings go where the caller's
+		// context sends them (the command prints them).
+		opts := []fleet.AgentOption{fleet.WithVersion(cfg.Version), fleet.WithWarn(func(msg string) { drivers.Warn(ctx, msg) })}
 		if cfg.Driver != nil {
 			opts = append(opts, fleet.WithDriver(cfg.Driver))
 		}

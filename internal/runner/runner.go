@@ -87,27 +87,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	ctl, closeAgents, err := startFleet(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return notStarted(cfg, err) // notstarted.go
 	}
 	defer closeAgents()
 	defer ctl.Close() // stops the agents if we return before the run's end
 
-	dir := cfg.Dir
-	if dir == "" {
-		base := cfg.ResultsBase
-		if base == "" {
-			base = "results"
-		}
-		if dir, err = results.NewDir(base, s.Name, time.Now()); err != nil {
-			return nil, err
-		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("run directory: %w", err)
-	}
-	if len(s.Source) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
-			return nil, fmt.Errorf("run directory: %w", err)
-		}
+	dir, err := runDir(cfg, time.Now())
+	if err != nil {
+		return nil, err
 	}
 	meta := results.Meta{
 		Scenario:     s.Name,

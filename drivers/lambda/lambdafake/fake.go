@@ -307,6 +307,20 @@ func (s *Server) Calls(op string) int {
 	return s.calls[op]
 }
 
+// ControlCalls counts the API calls other than Invoke so far: the
+// control plane's, answered or not.
+func (s *Server) ControlCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for op, c := range s.calls {
+		if op != "Invoke" {
+			n += c
+		}
+	}
+	return n
+}
+
 // FailCall makes the nth call of op from now on (1 is the next one) fail
 // with f instead of doing anything.
 func (s *Server) FailCall(op string, nth int, f Failure) {
