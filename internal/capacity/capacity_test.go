@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -118,7 +119,7 @@ func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol*math.A
 // out by hand.
 func TestProject(t *testing.T) {
 	t.Parallel()
-	table, err := cost.Lookup("aws-lambda-x86_64")
+	table, err := pricing.Lookup("aws-lambda-x86_64")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ capacity: {start: 10, factor: 2, max: 80, stop: {p99: 200ms}}
 	if len(set.Rates) != 4 || set.Factor != 2 || set.Settle != 2*time.Second || set.Measure != 8*time.Second || !set.Confirm ||
 		set.P99 != 200*time.Millisecond || set.ErrorRate != 0.01 || set.ThrottleRate != 0.01 || set.KneeRise != 0.5 ||
 		set.Headroom != 0.2 || set.Traffic != nil || set.KeepAlive != 45*time.Second || set.KeepAliveSource != "emulator" ||
-		set.Table.Name != cost.DefaultTable {
+		set.Table.Name != pricing.DefaultTable {
 		t.Errorf("settings %+v", set)
 	}
 	// Flags: a step replaces the block's factor; the result is validated.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/tune"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
@@ -98,9 +99,9 @@ func NewSettings(s *scenarios.Scenario) (*Settings, error) {
 	}
 	name := c.Projection.Pricing.Table
 	if name == "" {
-		name = cost.DefaultTable
+		name = pricing.DefaultTable
 	}
-	table, err := cost.Lookup(name)
+	table, err := pricing.Lookup(name)
 	if err != nil {
 		return nil, fmt.Errorf("capacity: projection: pricing: %w", err)
 	}
@@ -134,7 +135,7 @@ type Override struct {
 	Prewarm, Memory         *int
 	KeepAlive               *scenarios.Duration
 	PricingTable            string
-	Prices                  cost.Overrides
+	Prices                  pricing.Overrides
 }
 
 // Apply sets o's values in s.Capacity (creating the block) and validates s.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
@@ -127,8 +128,8 @@ func NewPlan(s *scenarios.Scenario) (*Plan, error) {
 	if p.Traffic, p.TrafficDesc, err = traffic(t.Traffic); err != nil {
 		return nil, err
 	}
-	name := cmpOr(t.Pricing.Table, cost.DefaultTable)
-	if p.Table, err = cost.Lookup(name); err != nil {
+	name := cmpOr(t.Pricing.Table, pricing.DefaultTable)
+	if p.Table, err = pricing.Lookup(name); err != nil {
 		return nil, fmt.Errorf("tune: pricing: %w", err)
 	}
 	p.Table = p.Table.Apply(t.Pricing.Overrides)
@@ -191,7 +192,7 @@ type Override struct {
 	RequestsPerMonth *float64
 	Rate             *scenarios.Rate
 	PricingTable     string
-	Prices           cost.Overrides
+	Prices           pricing.Overrides
 	Current          *scenarios.TuneSetting
 	Phases           *bool
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -113,7 +114,7 @@ func TestNewPlan(t *testing.T) {
 	}
 	if len(p.Settings) != 4 || p.Settings[0] != (drivers.Settings{MemoryMB: 512}) || p.Strategy != "balanced" ||
 		p.ColdSamples != 10 || p.WarmSamples != 50 || p.KeepAlive != 7*time.Second || p.KeepAliveSource != "emulator" ||
-		p.Table.Name != cost.DefaultTable || p.Traffic.RequestsPerMonth() < 999_999 || !p.Phases {
+		p.Table.Name != pricing.DefaultTable || p.Traffic.RequestsPerMonth() < 999_999 || !p.Phases {
 		t.Errorf("defaults: %+v", p)
 	}
 	// keep_warm.concurrent stands for prewarm [0, n]; memory sorts.

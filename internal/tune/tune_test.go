@@ -16,6 +16,7 @@ import (
 	simdriver "github.com/coldbench/coldbench/drivers/sim"
 	"github.com/coldbench/coldbench/internal/cost"
 	emulator "github.com/coldbench/coldbench/internal/sim"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -105,7 +106,7 @@ tune:
 
 	// The expected answers, from the model.
 	model := s.Target.Config.(*simdriver.Config).Emulator()
-	table, _ := cost.Lookup("aws-lambda-x86_64")
+	table, _ := pricing.Lookup("aws-lambda-x86_64")
 	const perMonth = 100_000.0
 	onDemand := func(mem int) float64 {
 		billed := emulator.BilledDuration(model.HandlerTime(mem)).Seconds()
