@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/internal/cost"
-	"github.com/coldbench/coldbench/internal/tune"
 	"github.com/coldbench/coldbench/results"
 )
 
@@ -64,7 +63,7 @@ func Project(p Projection) (*results.PlanProjection, error) {
 		MemoryFrom:      p.MemoryFrom,
 		Prewarm:         p.Prewarm,
 		KeepAlive:       results.TuneKeepAlive{S: p.KeepAlive.Seconds(), Source: p.KeepFrom},
-		Pricing:         tune.PricingRecord(p.Table),
+		Pricing:         cost.PricingRecord(p.Table),
 		DurationFrom:    p.Step.Name,
 		Billed:          b,
 		PeakConcurrency: peak * busy.Seconds(),
@@ -94,7 +93,7 @@ func Project(p Projection) (*results.PlanProjection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cost: %w", err)
 	}
-	out.Cost = tune.CostRecord(est)
+	out.Cost = cost.CostRecord(est)
 	return out, nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/runner"
-	"github.com/coldbench/coldbench/internal/tune"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
@@ -193,7 +192,7 @@ func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (resu
 	}
 	plain.Phases = append(plain.Phases, scenarios.Phase{Name: measurePhase, Duration: scenarios.Duration(set.Measure), Rate: &rr})
 
-	col := tune.NewCollector(set.Table)
+	col := cost.NewCollector(set.Table)
 	observe := func(c *drivers.Call, s results.Sample) {
 		if c.Phase == measurePhase {
 			col.Observe(c, s)
@@ -220,8 +219,8 @@ func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (resu
 		return st, errors.Join(err, merr)
 	}
 	st.Instances = instancesDuring(samples, res.Run)
-	if b, _, berr := col.Billed(); berr == nil {
-		st.Billed = b
+	if b, berr := col.Billing(); berr == nil {
+		st.Billed = b.Record()
 	}
 	if err != nil {
 		return st, err // cut short: not judged, not complete

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/internal/cost"
-	"github.com/coldbench/coldbench/internal/tune"
 	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -91,7 +90,7 @@ func NewSettings(s *scenarios.Scenario) (*Settings, error) {
 	}
 	tr := c.Projection.Traffic
 	if tr.Rate != nil || tr.RequestsPerMonth > 0 {
-		t, desc, err := tune.Traffic(tr)
+		t, desc, err := cost.TrafficOf(tr)
 		if err != nil {
 			return nil, fmt.Errorf("capacity: projection: %w", err)
 		}
@@ -106,7 +105,7 @@ func NewSettings(s *scenarios.Scenario) (*Settings, error) {
 		return nil, fmt.Errorf("capacity: projection: pricing: %w", err)
 	}
 	st.Table = table.Apply(c.Projection.Pricing.Overrides)
-	st.KeepAlive, st.KeepAliveSource = tune.KeepAlive(s, time.Duration(c.Projection.KeepAlive))
+	st.KeepAlive, st.KeepAliveSource = cost.KeepAlive(s, time.Duration(c.Projection.KeepAlive))
 	return st, nil
 }
 

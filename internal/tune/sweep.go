@@ -267,7 +267,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		return fmt.Errorf("configure: %w", err)
 	}
 
-	col := &collector{table: p.Table}
+	col := cost.NewCollector(p.Table)
 	sp := newSampler(sw.d, runner.Detection(sw.cfg.Scenario.Cold), col, "tune-"+ts.Name+"-")
 	if p.ColdSamples > 0 {
 		if _, err := sp.cold(ctx, p.ColdSamples, platform.Prewarm, sw.makeCold); err != nil {
@@ -293,7 +293,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 			Scenario: &plain,
 			Dir:      filepath.Join(sw.dir, filepath.FromSlash(ts.RunDir)),
 			Version:  sw.cfg.Version,
-			Observer: col.observe,
+			Observer: col.Observe,
 			Driver:   sw.d,
 		}
 		if m := sw.cfg.Metrics; m != nil {
@@ -310,36 +310,30 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		}
 	}
 	summarize(ts, sp.samples(), run)
-	b, err := col.billing()
+	b, err := col.Billing()
 	if err != nil {
 		return err
 	}
-	ts.Billed = results.TuneBilled{
-		Source:     b.source,
-		WarmMeanMs: ms(b.warm),
-		ColdMeanMs: ms(b.cold),
-		BusyMs:     ms(b.busy),
-		Count:      b.count,
-	}
-	ts.MaxMemoryUsedMB = b.maxMemoryMB
-	ts.MemoryUsed = b.memory
-	if b.maxMemoryMB > 0 && set.MemoryMB > 0 {
-		ts.MemoryHeadroom = max(0, 1-float64(b.maxMemoryMB)/float64(set.MemoryMB))
+	ts.Billed = b.Record()
+	ts.MaxMemoryUsedMB = b.MaxMemoryMB
+	ts.MemoryUsed = b.Memory
+	if b.MaxMemoryMB > 0 && set.MemoryMB > 0 {
+		ts.MemoryHeadroom = max(0, 1-float64(b.MaxMemoryMB)/float64(set.MemoryMB))
 	}
 	est, err := cost.Compute(p.Table, p.Traffic, cost.Usage{
 		MemoryMB:      set.MemoryMB,
 		Prewarm:       set.Prewarm,
 		Mechanism:     p.Mechanism,
 		KeepWarmEvery: p.KeepWarmEvery,
-		WarmBilled:    b.warm,
-		ColdBilled:    b.cold,
-		Busy:          b.busy,
+		WarmBilled:    b.Warm,
+		ColdBilled:    b.Cold,
+		Busy:          b.Busy,
 		KeepAlive:     p.KeepAlive,
 	})
 	if err != nil {
 		return fmt.Errorf("cost: %w", err)
 	}
-	ts.Cost = costRecord(est)
+	ts.Cost = cost.CostRecord(est)
 	if m := sw.cfg.Metrics; m != nil {
 		m.Cost(set, ts.Cost.PerMillion)
 	}
