@@ -274,24 +274,7 @@ func PlanPage(dir string, p *results.Plan) (Page, error) {
 }
 
 func planEnv(p *results.Plan) [][2]string {
-	scenario := p.Scenario
-	if p.ScenarioFile != "" && p.ScenarioFile != p.Scenario {
-		scenario += " (" + p.ScenarioFile + ")"
-	}
-	host := orDash(p.Host.Hostname)
-	if p.Host.Cores > 0 {
-		host += fmt.Sprintf(" (%d cores)", p.Host.Cores)
-	}
-	return [][2]string{
-		{"coldbench", orDash(p.ColdbenchVersion)},
-		{"Record schema", orDash(p.Schema)},
-		{"Scenario", orDash(scenario)},
-		{"Target", orDash(p.Target)},
-		{"Driver", orDash(p.Driver)},
-		{"Host", host},
-		{"Started", stamp(p.StartedAt)},
-		{"Finished", stamp(p.FinishedAt)},
-	}
+	return headerEnv(p.Header, p.Host, nil, nil)
 }
 
 // WritePlanFiles writes a capacity plan's reports into dir: the charts

@@ -17,9 +17,11 @@ import (
 // with a projection of 120/s.
 func planRecord() *results.Plan {
 	p := &results.Plan{
-		Schema: results.PlanSchema, Scenario: "checkout", Target: "sim in-process emulator", Driver: "sim",
-		StartedAt: time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 28, 23, 1, 0, 0, time.UTC),
-		Complete: true,
+		Header: results.Header{
+			Schema: results.PlanSchema, Scenario: "checkout", Target: "sim in-process emulator", Driver: "sim",
+			StartedAt: time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 28, 23, 1, 0, 0, time.UTC),
+			Complete: true,
+		},
 		Ramp:     results.PlanRamp{Rates: []float64{50, 100, 150, 200, 250, 300}, Step: 50, SettleS: 2, MeasureS: 8, Confirm: true},
 		Stop:     results.PlanStop{P99Ms: 250, ErrorRate: 0.01, ThrottleRate: 0.01, MinAchieved: 0.9},
 		KneeRise: 0.5,

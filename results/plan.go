@@ -1,7 +1,5 @@
 package results
 
-import "time"
-
 // PlanSchema is the version tag of plan.json.
 const PlanSchema = "coldbench.plan/v1"
 
@@ -17,17 +15,7 @@ const (
 // projection for a target traffic. It is the content of plan.json; the
 // JSON field names are a contract.
 type Plan struct {
-	Schema           string    `json:"schema"`
-	Scenario         string    `json:"scenario"`
-	ScenarioFile     string    `json:"scenario_file"`
-	Target           string    `json:"target"`
-	Driver           string    `json:"driver"`
-	ColdbenchVersion string    `json:"coldbench_version"`
-	StartedAt        time.Time `json:"started_at"`  // UTC
-	FinishedAt       time.Time `json:"finished_at"` // UTC; for an incomplete ramp, when last written
-	// Complete is set when the ramp ended as planned: at a confirmed
-	// failing step or after the last rate.
-	Complete    bool   `json:"complete"`
+	Header
 	Interrupted string `json:"interrupted,omitempty"`
 	Error       string `json:"error,omitempty"` // the failure that ended the ramp
 	Host        Host   `json:"host"`

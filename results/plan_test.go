@@ -10,7 +10,7 @@ import (
 func TestPlanRoundTrip(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := &Plan{Schema: PlanSchema, Scenario: "s", Steps: []PlanStep{{Name: "01-10rps", Target: 10, Complete: true, Pass: true,
+	p := &Plan{Header: Header{Schema: PlanSchema, Scenario: "s"}, Steps: []PlanStep{{Name: "01-10rps", Target: 10, Complete: true, Pass: true,
 		Instances: &PlanInstances{Max: 3, Mean: 2.5, Samples: 8}}},
 		Result: PlanResult{MaxSustainable: 0, MaxSustainableRPS: 10, Break: -1, Knee: -1}}
 	if err := WritePlan(dir, p); err != nil {

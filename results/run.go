@@ -30,20 +30,12 @@ const (
 // finished, and the stats of each phase and of the whole run. It is the
 // content of run.json; the JSON field names are a contract.
 type Run struct {
-	Schema           string        `json:"schema"`
-	Scenario         string        `json:"scenario"`
-	ScenarioFile     string        `json:"scenario_file"`
-	Target           string        `json:"target"`
-	Driver           string        `json:"driver"`
-	ColdbenchVersion string        `json:"coldbench_version"`
-	StartedAt        time.Time     `json:"started_at"`  // UTC
-	FinishedAt       time.Time     `json:"finished_at"` // UTC; for an incomplete run, when the record was last written
-	Complete         bool          `json:"complete"`
-	Interrupted      string        `json:"interrupted"` // why the run stopped early ("signal: interrupt"), or empty
-	Host             Host          `json:"host"`
-	ColdDetection    ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
-	Totals           Stats         `json:"totals"`
-	Phases           []PhaseStats  `json:"phases"`
+	Header
+	Interrupted   string        `json:"interrupted"` // why the run stopped early ("signal: interrupt"), or empty
+	Host          Host          `json:"host"`
+	ColdDetection ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
+	Totals        Stats         `json:"totals"`
+	Phases        []PhaseStats  `json:"phases"`
 	// Fleet is the per-agent breakdown and whether the run was degraded.
 	Fleet
 	// Timeline is latency over the run's time, for charts.

@@ -15,7 +15,7 @@ import (
 // sweepOf is a record of measured settings: name, typical ms, warm p99 ms,
 // cold p99 ms, cold rate, monthly $.
 func sweepOf(strategy string, rows ...[6]float64) *results.Tune {
-	rec := &results.Tune{Strategy: strategy, Weight: 0.5, Complete: true}
+	rec := &results.Tune{Header: results.Header{Complete: true}, Strategy: strategy, Weight: 0.5}
 	for _, r := range rows {
 		mem, pre := int(r[0])/10, int(r[0])%10
 		rec.Settings = append(rec.Settings, results.TuneSetting{
