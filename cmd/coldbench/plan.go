@@ -115,7 +115,7 @@ func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 		return err
 	}
 	defer d.Close()
-	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version}
+	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr
 	}

@@ -114,7 +114,7 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 		return err
 	}
 	defer d.Close()
-	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics}
+	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr
 	}

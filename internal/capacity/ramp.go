@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,7 @@ import (
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/runner"
-	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -35,6 +34,9 @@ type Config struct {
 	Version     string
 	// Progress receives a line per step; nil for none.
 	Progress io.Writer
+	// Render writes the reports of the plan and of each step's run at
+	// their end; nil writes none.
+	Render study.Renderer
 }
 
 // Result is what a capacity-planning run produced.
@@ -47,8 +49,8 @@ type Result struct {
 // (DIR/steps/NAME/), and stops at the first failing step: after running
 // it once more when Settings.Confirm is set and the second run fails too.
 // plan.json is rewritten after every step, so an interrupted ramp leaves
-// a record of the steps done; the result, the projection, report.md and
-// report.html are written at the end either way. When the ramp stops
+// a record of the steps done; the result and the projection are written,
+// and the reports rendered (Config.Render), at the end either way. When the ramp stops
 // early the partial result is returned with the error.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	s := cfg.Scenario
@@ -65,14 +67,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 		defer d.Close()
 	}
-	dir, err := planDir(cfg)
+	dir, err := study.Dir(study.Plan, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
-	}
-	if len(s.Source) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
-			return nil, fmt.Errorf("plan directory: %w", err)
-		}
 	}
 	r := &ramp{cfg: cfg, set: set, d: d, dir: dir, rec: newRecord(cfg, set), out: cfg.Progress}
 	if r.out == nil {
@@ -83,37 +80,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	return r.finish(ctx, rampErr)
 }
 
-func planDir(cfg Config) (string, error) {
-	if cfg.Dir != "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return "", fmt.Errorf("plan directory: %w", err)
-		}
-		return cfg.Dir, nil
-	}
-	base := cfg.ResultsBase
-	if base == "" {
-		base = "results"
-	}
-	name := cfg.Scenario.Name
-	if !strings.Contains(name, "plan") {
-		name += "-plan"
-	}
-	return results.NewDir(base, name, time.Now())
-}
-
 func newRecord(cfg Config, set *Settings) *results.Plan {
 	s := cfg.Scenario
-	now := time.Now().UTC()
 	return &results.Plan{
-		Schema:           results.PlanSchema,
-		Scenario:         s.Name,
-		ScenarioFile:     s.File,
-		Target:           runner.Describe(s.Target),
-		Driver:           s.Target.Driver,
-		ColdbenchVersion: cfg.Version,
-		StartedAt:        now,
-		FinishedAt:       now,
-		Host:             results.LocalHost(),
+		Header: study.Header(results.PlanSchema, s, cfg.Version, time.Now()),
+		Host:   results.LocalHost(),
 		Ramp: results.PlanRamp{
 			Rates: set.Rates, Step: set.Step, Factor: set.Factor,
 			SettleS: set.Settle.Seconds(), MeasureS: set.Measure.Seconds(), Confirm: set.Confirm,
@@ -206,6 +177,7 @@ func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (resu
 		Version:  r.cfg.Version,
 		Observer: observe,
 		Driver:   r.d,
+		Render:   r.cfg.Render,
 	})
 	samples := counts()
 	st.ElapsedS = time.Since(start).Seconds()
@@ -314,7 +286,7 @@ func (r *ramp) finish(ctx context.Context, rampErr error) (*Result, error) {
 	rec.Complete = rampErr == nil
 	if rampErr != nil {
 		if ctx.Err() != nil {
-			rec.Interrupted = interruption(ctx, rampErr)
+			rec.Interrupted = study.Interruption(ctx, rampErr)
 		} else {
 			rec.Error = rampErr.Error()
 		}
@@ -335,8 +307,10 @@ func (r *ramp) finish(ctx context.Context, rampErr error) (*Result, error) {
 	if err := results.WritePlan(r.dir, rec); err != nil {
 		errs = append(errs, err)
 	}
-	if err := report.WritePlanFiles(r.dir, rec); err != nil {
-		errs = append(errs, fmt.Errorf("capacity report: %w", err))
+	if rd := r.cfg.Render; rd != nil {
+		if err := rd.Plan(r.dir, rec); err != nil {
+			errs = append(errs, fmt.Errorf("capacity report: %w", err))
+		}
 	}
 	if rampErr != nil {
 		errs = append([]error{rampErr}, errs...)
@@ -378,16 +352,6 @@ func (r *ramp) project(ctx context.Context) (*results.PlanProjection, error) {
 		}
 	}
 	return Project(p)
-}
-
-func interruption(ctx context.Context, err error) string {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause.Error()
-	}
-	if strings.TrimSpace(err.Error()) == "" {
-		return "interrupted"
-	}
-	return err.Error()
 }
 
 // stopText says what fails a step, for the first progress line.

@@ -7,26 +7,18 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
-	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 )
 
 // newRecord starts the tuning record of a sweep.
 func newRecord(cfg Config, p *Plan, orig results.TuneOriginal) *results.Tune {
 	s := cfg.Scenario
-	now := time.Now().UTC()
 	rec := &results.Tune{
-		Schema:           results.TuneSchema,
-		Scenario:         s.Name,
-		ScenarioFile:     s.File,
-		Target:           runner.Describe(s.Target),
-		Driver:           s.Target.Driver,
-		ColdbenchVersion: cfg.Version,
-		StartedAt:        now,
-		FinishedAt:       now,
-		Host:             results.LocalHost(),
-		Strategy:         p.Strategy,
-		Weight:           p.Weight,
+		Header:   study.Header(results.TuneSchema, s, cfg.Version, time.Now()),
+		Host:     results.LocalHost(),
+		Strategy: p.Strategy,
+		Weight:   p.Weight,
 		Traffic: results.TuneTraffic{
 			Description:      p.TrafficDesc,
 			RequestsPerMonth: p.Traffic.RequestsPerMonth(),

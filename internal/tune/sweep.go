@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/runner"
-	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -35,6 +33,9 @@ type Config struct {
 	Version     string
 	// Progress receives a line per setting; nil for none.
 	Progress io.Writer
+	// Render writes the reports of the sweep and of each setting's run
+	// at their end; nil writes none.
+	Render study.Renderer
 	// Metrics, when set, sees each setting's phases as they run and its
 	// projected cost once measured (internal/telemetry).
 	Metrics Metrics
@@ -62,7 +63,7 @@ var ErrNotConfigurable = errors.New("the driver cannot change memory or prewarm 
 // put back at the end, also when a setting fails and when ctx is cancelled
 // (with a fresh context, so a cancelled ctx does not skip it). tune.json
 // is rewritten after every setting, so an interrupted sweep leaves a
-// record; report.md and report.html are written at the end either way.
+// record; the reports are rendered at the end either way (Config.Render).
 // When the sweep stops early the partial result is returned with the
 // error.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
@@ -91,18 +92,13 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := runDir(cfg, s)
+	dir, err := study.Dir(study.Tune, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
 	}
 	sw := &sweep{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
 	if sw.out == nil {
 		sw.out = io.Discard
-	}
-	if len(s.Source) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
-			return nil, fmt.Errorf("tuning run directory: %w", err)
-		}
 	}
 
 	// Put the original back whatever happens below, panics included.
@@ -145,24 +141,6 @@ func original(ctx context.Context, d drivers.Driver, plan *Plan, driver string) 
 		return results.TuneOriginal{}, fmt.Errorf("tune: read the current setting: %w", err)
 	}
 	return results.TuneOriginal{MemoryMB: de.MemoryMB, Prewarm: de.Prewarm, Source: "describe"}, nil
-}
-
-func runDir(cfg Config, s *scenarios.Scenario) (string, error) {
-	if cfg.Dir != "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return "", fmt.Errorf("tuning run directory: %w", err)
-		}
-		return cfg.Dir, nil
-	}
-	base := cfg.ResultsBase
-	if base == "" {
-		base = "results"
-	}
-	name := s.Name
-	if !strings.Contains(name, "tune") {
-		name += "-tune"
-	}
-	return results.NewDir(base, name, time.Now())
 }
 
 // sweep is one tuning run in progress.
@@ -295,6 +273,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 			Version:  sw.cfg.Version,
 			Observer: col.Observe,
 			Driver:   sw.d,
+			Render:   sw.cfg.Render,
 		}
 		if m := sw.cfg.Metrics; m != nil {
 			rc.Metrics = m.Setting(set)
@@ -392,7 +371,7 @@ func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	rec.Complete = sweepErr == nil
 	if sweepErr != nil {
 		if ctx.Err() != nil {
-			rec.Interrupted = interruption(ctx, sweepErr)
+			rec.Interrupted = study.Interruption(ctx, sweepErr)
 		} else {
 			rec.Error = sweepErr.Error()
 		}
@@ -402,8 +381,10 @@ func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	if err := results.WriteTune(sw.dir, rec); err != nil {
 		errs = append(errs, err)
 	}
-	if err := report.WriteTuneFiles(sw.dir, rec); err != nil {
-		errs = append(errs, fmt.Errorf("tuning report: %w", err))
+	if r := sw.cfg.Render; r != nil {
+		if err := r.Tune(sw.dir, rec); err != nil {
+			errs = append(errs, fmt.Errorf("tuning report: %w", err))
+		}
 	}
 	if rec.RestoreError != "" {
 		errs = append(errs, fmt.Errorf("restore the original setting: %s", rec.RestoreError))
@@ -413,14 +394,4 @@ func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
 		errs = append([]error{sweepErr}, errs...)
 	}
 	return res, errors.Join(errs...)
-}
-
-func interruption(ctx context.Context, err error) string {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause.Error()
-	}
-	if strings.TrimSpace(err.Error()) == "" {
-		return "interrupted"
-	}
-	return err.Error()
 }

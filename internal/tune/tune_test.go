@@ -17,6 +17,7 @@ import (
 	"github.com/coldbench/coldbench/internal/cost"
 	emulator "github.com/coldbench/coldbench/internal/sim"
 	"github.com/coldbench/coldbench/pricing"
+	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -91,7 +92,7 @@ tune:
 	before := d.Emulator().Config()
 	dir := t.TempDir()
 	var progress bytes.Buffer
-	res, err := Run(context.Background(), Config{Scenario: s, Driver: d, Dir: dir, Progress: &progress})
+	res, err := Run(context.Background(), Config{Scenario: s, Driver: d, Dir: dir, Progress: &progress, Render: report.Files{}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
