@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/coldbench/coldbench/compare"
 	"github.com/coldbench/coldbench/internal/baseline"
-	"github.com/coldbench/coldbench/internal/compare"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
