@@ -13,5 +13,5 @@ func (Files) Run(dir string, r *results.Run) error { return WriteFiles(dir, r) }
 // Tune writes a tuning run's reports (WriteTuneFiles).
 func (Files) Tune(dir string, t *results.Tune) error { return WriteTuneFiles(dir, t) }
 
-// Plan writes a capacity plan's reports (WritePlanFiles).
-func (Files) Plan(dir string, p *results.Plan) error { return WritePlanFiles(dir, p) }
+// Capacity writes a capacity plan's reports (WriteCapacityFiles).
+func (Files) Capacity(dir string, p *results.Capacity) error { return WriteCapacityFiles(dir, p) }

@@ -4,7 +4,7 @@ import "time"
 
 // Header is what every record of a study says first: which schema, which
 // scenario against which target, by which coldbench, when, and whether it
-// ran to its end. Run, Tune and Plan embed it, so its fields stand at the
+// ran to its end. Run, Tune and Capacity embed it, so its fields stand at the
 // top level of run.json, tune.json and plan.json.
 type Header struct {
 	Schema           string    `json:"schema"`

@@ -20,7 +20,7 @@ func TestHeaderFlattens(t *testing.T) {
 	}{
 		{"run", &Run{Header: h}, `"interrupted":""`},
 		{"tune", &Tune{Header: h}, `"host":`},
-		{"plan", &Plan{Header: h}, `"host":`},
+		{"plan", &Capacity{Header: h}, `"host":`},
 	}
 	for _, tt := range tests {
 		b, err := json.Marshal(tt.rec)

@@ -124,7 +124,7 @@ func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 		return err
 	}
 	fmt.Fprintln(out)
-	if rerr := report.PlanText(out, res.Plan); rerr != nil {
+	if rerr := report.CapacityText(out, res.Capacity); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	fmt.Fprintf(out, "plan:    %s\nreport:  %s\n", res.Dir, filepath.Join(res.Dir, report.HTMLFile))

@@ -68,7 +68,7 @@ func TestPlanFindsCapacity(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	rec, err := results.LoadPlan(dir)
+	rec, err := results.LoadCapacity(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestPlanInterrupted(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitIncomplete {
 		t.Fatalf("exit: %v, want %d\n%s%s", err, exitIncomplete, log.String(), stdout.String())
 	}
-	rec, err := results.LoadPlan(dir)
+	rec, err := results.LoadCapacity(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

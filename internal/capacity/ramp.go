@@ -41,8 +41,8 @@ type Config struct {
 
 // Result is what a capacity-planning run produced.
 type Result struct {
-	Dir  string
-	Plan *results.Plan
+	Dir      string
+	Capacity *results.Capacity
 }
 
 // Run ramps cfg's scenario step by step, each step a run of its own
@@ -67,7 +67,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 		defer d.Close()
 	}
-	dir, err := study.Dir(study.Plan, cfg.Dir, cfg.ResultsBase, s)
+	dir, err := study.Dir(study.Capacity, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
 	}
@@ -80,18 +80,18 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	return r.finish(ctx, rampErr)
 }
 
-func newRecord(cfg Config, set *Settings) *results.Plan {
+func newRecord(cfg Config, set *Settings) *results.Capacity {
 	s := cfg.Scenario
-	return &results.Plan{
-		Header: study.Header(results.PlanSchema, s, cfg.Version, time.Now()),
+	return &results.Capacity{
+		Header: study.Header(results.CapacitySchema, s, cfg.Version, time.Now()),
 		Host:   results.LocalHost(),
-		Ramp: results.PlanRamp{
+		Ramp: results.CapacityRamp{
 			Rates: set.Rates, Step: set.Step, Factor: set.Factor,
 			SettleS: set.Settle.Seconds(), MeasureS: set.Measure.Seconds(), Confirm: set.Confirm,
 		},
-		Stop:     results.PlanStop{P99Ms: ms(set.P99), ErrorRate: set.ErrorRate, ThrottleRate: set.ThrottleRate, MinAchieved: MinAchieved},
+		Stop:     results.CapacityStop{P99Ms: ms(set.P99), ErrorRate: set.ErrorRate, ThrottleRate: set.ThrottleRate, MinAchieved: MinAchieved},
 		KneeRise: set.KneeRise,
-		Steps:    []results.PlanStep{},
+		Steps:    []results.CapacityStep{},
 	}
 }
 
@@ -102,7 +102,7 @@ type ramp struct {
 	d    drivers.Driver
 	desc drivers.Describer // nil when the driver cannot count instances
 	dir  string
-	rec  *results.Plan
+	rec  *results.Capacity
 	out  io.Writer
 }
 
@@ -127,7 +127,7 @@ func (r *ramp) run(ctx context.Context) error {
 		}
 		r.rec.Steps = append(r.rec.Steps, st)
 		r.rec.FinishedAt = time.Now().UTC()
-		if werr := results.WritePlan(r.dir, r.rec); werr != nil {
+		if werr := results.WriteCapacity(r.dir, r.rec); werr != nil {
 			return errors.Join(err, werr)
 		}
 		if err != nil {
@@ -146,12 +146,12 @@ func (r *ramp) run(ctx context.Context) error {
 // step runs one step: its own run of the scenario's target at rate, a
 // settle phase and a measured one, while the platform's instances are
 // counted when the driver can tell.
-func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (results.PlanStep, error) {
+func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (results.CapacityStep, error) {
 	name := fmt.Sprintf("%02d-%srps", i+1, strings.ReplaceAll(rpsText(rate), ".", "_"))
 	if attempt > 1 {
 		name += fmt.Sprintf("-again%d", attempt)
 	}
-	st := results.PlanStep{Name: name, RunDir: path.Join(results.StepsDir, name), Target: rate, Attempts: attempt}
+	st := results.CapacityStep{Name: name, RunDir: path.Join(results.StepsDir, name), Target: rate, Attempts: attempt}
 	set := r.set
 	rr := scenarios.Rate(rate)
 	plain := *r.cfg.Scenario
@@ -249,7 +249,7 @@ func (r *ramp) poll(ctx context.Context) func() []sample {
 
 // instancesDuring summarises the readings taken in the run's measured
 // phase; nil when there are none, or only zeros.
-func instancesDuring(samples []sample, run *results.Run) *results.PlanInstances {
+func instancesDuring(samples []sample, run *results.Run) *results.CapacityInstances {
 	var from, to time.Time
 	for _, p := range run.Phases {
 		if p.Name == measurePhase {
@@ -259,7 +259,7 @@ func instancesDuring(samples []sample, run *results.Run) *results.PlanInstances 
 	if from.IsZero() {
 		return nil
 	}
-	in := &results.PlanInstances{}
+	in := &results.CapacityInstances{}
 	sum := 0
 	for _, s := range samples {
 		if s.at.Before(from) || (!to.IsZero() && s.at.After(to)) {
@@ -304,23 +304,23 @@ func (r *ramp) finish(ctx context.Context, rampErr error) (*Result, error) {
 	default:
 		rec.Projection = proj
 	}
-	if err := results.WritePlan(r.dir, rec); err != nil {
+	if err := results.WriteCapacity(r.dir, rec); err != nil {
 		errs = append(errs, err)
 	}
 	if rd := r.cfg.Render; rd != nil {
-		if err := rd.Plan(r.dir, rec); err != nil {
+		if err := rd.Capacity(r.dir, rec); err != nil {
 			errs = append(errs, fmt.Errorf("capacity report: %w", err))
 		}
 	}
 	if rampErr != nil {
 		errs = append([]error{rampErr}, errs...)
 	}
-	return &Result{Dir: r.dir, Plan: rec}, errors.Join(errs...)
+	return &Result{Dir: r.dir, Capacity: rec}, errors.Join(errs...)
 }
 
 // project projects the scenario's traffic, or the maximum sustainable
 // rate, onto the steps measured.
-func (r *ramp) project(ctx context.Context) (*results.PlanProjection, error) {
+func (r *ramp) project(ctx context.Context) (*results.CapacityProjection, error) {
 	set, rec := r.set, r.rec
 	p := Projection{
 		Headroom: set.Headroom, Prewarm: set.Prewarm, KeepAlive: set.KeepAlive, KeepFrom: set.KeepAliveSource,
@@ -364,7 +364,7 @@ func stopText(set *Settings) string {
 }
 
 // progressLine is a finished step in one line.
-func progressLine(st *results.PlanStep) string {
+func progressLine(st *results.CapacityStep) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sent %s/s  p50 %s  p99 %s  errors %s  throttled %s  concurrency %.1f",
 		rpsText(st.AchievedRPS), msText(st.Latency.P50Ms), msText(st.Latency.P99Ms), pctText(st.ErrorRate), pctText(st.ThrottleRate), st.Concurrency)

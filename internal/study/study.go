@@ -23,7 +23,7 @@ import (
 type Renderer interface {
 	Run(dir string, r *results.Run) error
 	Tune(dir string, t *results.Tune) error
-	Plan(dir string, p *results.Plan) error
+	Capacity(dir string, p *results.Capacity) error
 }
 
 // Kind is what a study is: it names the study's directory and its errors.
@@ -34,9 +34,9 @@ type Kind struct {
 
 // The kinds of study.
 var (
-	Run  = Kind{label: "run directory"}
-	Tune = Kind{label: "tuning run directory", suffix: "tune"}
-	Plan = Kind{label: "plan directory", suffix: "plan"}
+	Run      = Kind{label: "run directory"}
+	Tune     = Kind{label: "tuning run directory", suffix: "tune"}
+	Capacity = Kind{label: "plan directory", suffix: "plan"}
 )
 
 // Dir makes the study's directory, dir when given, else a new

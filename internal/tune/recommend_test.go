@@ -97,7 +97,7 @@ func TestRecommendSkipsIncomplete(t *testing.T) {
 	}
 }
 
-func TestNewPlan(t *testing.T) {
+func TestNewSweep(t *testing.T) {
 	t.Parallel()
 	parse := func(extra string) *scenarios.Scenario {
 		t.Helper()
@@ -108,7 +108,7 @@ func TestNewPlan(t *testing.T) {
 		return s
 	}
 	// No block: every default, the keep-alive from the emulator.
-	p, err := NewPlan(parse(""))
+	p, err := NewSweep(parse(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestNewPlan(t *testing.T) {
 		t.Errorf("defaults: %+v", p)
 	}
 	// keep_warm.concurrent stands for prewarm [0, n]; memory sorts.
-	p, err = NewPlan(parse("tune: {memory: [2048, 1024], keep_warm: {every: 3m, concurrent: 2}, keep_alive: 10m}\n"))
+	p, err = NewSweep(parse("tune: {memory: [2048, 1024], keep_warm: {every: 3m, concurrent: 2}, keep_alive: 10m}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestNewPlan(t *testing.T) {
 	if err := o.Apply(s); err != nil {
 		t.Fatal(err)
 	}
-	if p, err = NewPlan(s); err != nil {
+	if p, err = NewSweep(s); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Settings) != 2 || p.Strategy != "cost" || p.Table.Name != "cloud-run" || p.Traffic.Peak() != 2 {

@@ -12,7 +12,7 @@ import (
 )
 
 // newRecord starts the tuning record of a sweep.
-func newRecord(cfg Config, p *Plan, orig results.TuneOriginal) *results.Tune {
+func newRecord(cfg Config, p *Sweep, orig results.TuneOriginal) *results.Tune {
 	s := cfg.Scenario
 	rec := &results.Tune{
 		Header:   study.Header(results.TuneSchema, s, cfg.Version, time.Now()),

@@ -20,8 +20,8 @@ import (
 // Config is one tuning run.
 type Config struct {
 	Scenario *scenarios.Scenario
-	// Plan is the sweep; nil means NewPlan(Scenario).
-	Plan *Plan
+	// Sweep is what to sweep; nil means NewSweep(Scenario).
+	Sweep *Sweep
 	// Driver, when set, is used instead of opening the scenario's target;
 	// the caller keeps ownership.
 	Driver drivers.Driver
@@ -68,9 +68,9 @@ var ErrNotConfigurable = errors.New("the driver cannot change memory or prewarm 
 // error.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	s := cfg.Scenario
-	plan := cfg.Plan
+	plan := cfg.Sweep
 	if plan == nil {
-		if plan, err = NewPlan(s); err != nil {
+		if plan, err = NewSweep(s); err != nil {
 			return nil, err
 		}
 	}
@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := &sweep{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
+	sw := &sweeper{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
 	if sw.out == nil {
 		sw.out = io.Discard
 	}
@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 // original learns the function's setting before the sweep, the one put
 // back at the end: from the driver, which knows, else from the scenario's
 // tune.current.
-func original(ctx context.Context, d drivers.Driver, plan *Plan, driver string) (results.TuneOriginal, error) {
+func original(ctx context.Context, d drivers.Driver, plan *Sweep, driver string) (results.TuneOriginal, error) {
 	desc, ok := d.(drivers.Describer)
 	if !ok && plan.Current != nil {
 		return results.TuneOriginal{MemoryMB: plan.Current.MemoryMB, Prewarm: plan.Current.Prewarm, Source: "scenario"}, nil
@@ -143,10 +143,10 @@ func original(ctx context.Context, d drivers.Driver, plan *Plan, driver string) 
 	return results.TuneOriginal{MemoryMB: de.MemoryMB, Prewarm: de.Prewarm, Source: "describe"}, nil
 }
 
-// sweep is one tuning run in progress.
-type sweep struct {
+// sweeper is one tuning run in progress.
+type sweeper struct {
 	cfg  Config
-	plan *Plan
+	plan *Sweep
 	d    drivers.Driver
 	conf drivers.Configurer
 	dir  string
@@ -156,7 +156,7 @@ type sweep struct {
 
 // current is the setting the recommendation is compared with: the
 // scenario's tune.current when it gives one, else the original.
-func (sw *sweep) current() drivers.Settings {
+func (sw *sweeper) current() drivers.Settings {
 	if c := sw.plan.Current; c != nil {
 		return *c
 	}
@@ -165,7 +165,7 @@ func (sw *sweep) current() drivers.Settings {
 
 // settings lists what to measure: the plan's, plus the current setting
 // when the plan leaves it out, so that the change can be told.
-func (sw *sweep) settings() []drivers.Settings {
+func (sw *sweeper) settings() []drivers.Settings {
 	list := append([]drivers.Settings(nil), sw.plan.Settings...)
 	o := sw.current()
 	for _, s := range list {
@@ -178,7 +178,7 @@ func (sw *sweep) settings() []drivers.Settings {
 
 // run measures every setting in turn, stopping at the first failure or
 // when ctx ends. Each finished setting is written to tune.json at once.
-func (sw *sweep) run(ctx context.Context) error {
+func (sw *sweeper) run(ctx context.Context) error {
 	list := sw.settings()
 	p := sw.plan
 	fmt.Fprintf(sw.out, "tuning %s: %d settings, %d cold and %d warm samples each%s; pricing %s, traffic %s\n",
@@ -218,7 +218,7 @@ func (sw *sweep) run(ctx context.Context) error {
 }
 
 // phasesNote says what phases run at each setting, for the first line.
-func phasesNote(s *scenarios.Scenario, p *Plan) string {
+func phasesNote(s *scenarios.Scenario, p *Sweep) string {
 	if !p.Phases || len(s.Phases) == 0 {
 		return ""
 	}
@@ -235,7 +235,7 @@ func phasesNote(s *scenarios.Scenario, p *Plan) string {
 }
 
 // measure configures one setting and measures it into ts.
-func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.TuneSetting) error {
+func (sw *sweeper) measure(ctx context.Context, set drivers.Settings, ts *results.TuneSetting) error {
 	p := sw.plan
 	platform := set // what the platform is asked for
 	if p.Mechanism == cost.KeepWarm {
@@ -323,7 +323,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 
 // makeCold makes the next request land on a new instance: the driver's
 // ForceCold where it has one, else an idle gap longer than the keep-alive.
-func (sw *sweep) makeCold(ctx context.Context) error {
+func (sw *sweeper) makeCold(ctx context.Context) error {
 	if f, ok := sw.d.(drivers.ColdForcer); ok {
 		return sw.step(ctx, f.ForceCold)
 	}
@@ -345,7 +345,7 @@ func idleGap(keepAlive time.Duration) time.Duration {
 }
 
 // step runs a control-plane call with the plan's step timeout.
-func (sw *sweep) step(ctx context.Context, f func(context.Context) error) error {
+func (sw *sweeper) step(ctx context.Context, f func(context.Context) error) error {
 	sctx, cancel := context.WithTimeout(ctx, sw.plan.StepTimeout)
 	defer cancel()
 	return f(sctx)
@@ -354,7 +354,7 @@ func (sw *sweep) step(ctx context.Context, f func(context.Context) error) error 
 // restore puts the original setting back with a fresh context: through
 // the driver's drivers.Restorer when it has one (it knows everything it
 // changed), else by configuring the original memory and prewarm.
-func (sw *sweep) restore(orig results.TuneOriginal) error {
+func (sw *sweeper) restore(orig results.TuneOriginal) error {
 	ctx, cancel := context.WithTimeout(context.Background(), sw.plan.StepTimeout)
 	defer cancel()
 	if r, ok := sw.d.(drivers.Restorer); ok {
@@ -365,7 +365,7 @@ func (sw *sweep) restore(orig results.TuneOriginal) error {
 
 // finish ranks the settings, writes the final record and the reports, and
 // returns the result with the sweep's error, if any.
-func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
+func (sw *sweeper) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	rec := sw.rec
 	rec.FinishedAt = time.Now().UTC()
 	rec.Complete = sweepErr == nil

@@ -33,8 +33,8 @@ const (
 	DefaultWeight      = 0.5
 )
 
-// Plan is a tuning sweep with every default filled in.
-type Plan struct {
+// Sweep is a tuning sweep with every default filled in.
+type Sweep struct {
 	Settings []drivers.Settings // in sweep order: memory ascending, then prewarm
 	// Current is the setting to compare the recommendation with, from
 	// tune.current; nil means the function's setting before the sweep
@@ -63,13 +63,13 @@ type Plan struct {
 	StepTimeout time.Duration
 }
 
-// NewPlan reads s's tune: block (none is all defaults) into a Plan.
-func NewPlan(s *scenarios.Scenario) (*Plan, error) {
+// NewSweep reads s's tune: block (none is all defaults) into a Sweep.
+func NewSweep(s *scenarios.Scenario) (*Sweep, error) {
 	t := s.Tune
 	if t == nil {
 		t = &scenarios.Tune{}
 	}
-	p := &Plan{
+	p := &Sweep{
 		ColdSamples: DefaultColdSamples,
 		WarmSamples: DefaultWarmSamples,
 		Phases:      t.Phases == nil || *t.Phases,
