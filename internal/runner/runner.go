@@ -90,9 +90,6 @@ type Result struct {
 // written and returned together with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s := cfg.Scenario
-	if _, err := scenarios.Compile(s); err != nil {
-		return nil, err
-	}
 	ctl, closeAgents, err := startFleet(ctx, cfg)
 	if err != nil {
 		return nil, err
