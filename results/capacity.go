@@ -7,7 +7,7 @@ const CapacitySchema = "coldbench.plan/v1"
 // report.html.
 const (
 	CapacityFile = "plan.json" // the Capacity record
-	StepsDir = "steps"     // one run directory per step, steps/NAME/run.json
+	StepsDir     = "steps"     // one run directory per step, steps/NAME/run.json
 )
 
 // Capacity is the record of a capacity-planning run: the stepped ramp, every
@@ -22,7 +22,7 @@ type Capacity struct {
 
 	Ramp     CapacityRamp   `json:"ramp"`
 	Stop     CapacityStop   `json:"stop"`
-	KneeRise float64    `json:"knee_rise"` // the latency rise over the baseline that marks the knee, 0.5 = 50%
+	KneeRise float64        `json:"knee_rise"` // the latency rise over the baseline that marks the knee, 0.5 = 50%
 	Steps    []CapacityStep `json:"steps"`
 
 	Result     CapacityResult      `json:"result"`
