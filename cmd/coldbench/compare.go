@@ -14,10 +14,6 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-func init() {
-	commands["compare"] = command{"regression verdict of a run against a baseline run (exit 1 when a gated metric is worse)", compareCommand}
-}
-
 // compareCommand compares NEW against BASE (a run directory) or against a
 // named baseline, prints the table and writes the requested files.
 func compareCommand(ctx context.Context, args []string, out io.Writer) error {

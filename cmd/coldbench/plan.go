@@ -15,12 +15,6 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-// plan registers here rather than in main.go's table, so that the
-// subcommand lives in one file.
-func init() {
-	commands["plan"] = command{"capacity planning: a stepped ramp to the break point, then a projection", planCommand}
-}
-
 // planCommand ramps a scenario's target step by step to its break point
 // and projects a traffic. Flags override the scenario's capacity: block
 // field by field.

@@ -123,6 +123,32 @@ func TestPlanFindsCapacity(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+
+	// `coldbench report` re-renders the plan from plan.json alone.
+	for _, f := range []string{"report.md", "report.html", "plan-latency.svg"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ format, want string }{
+		{"text", "Instances needed at peak"},
+		{"json", `"schema": "coldbench.plan/v1"`},
+		{"md", "# coldbench capacity plan: "},
+		{"html", "<html"},
+	} {
+		out, code := coldbench(t, "report", dir, "--format", c.format, "--write")
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("report --format %s: exit %d, output lacks %q:\n%.500s", c.format, code, c.want, out)
+		}
+	}
+	for _, f := range []string{"report.md", "report.html", "plan-latency.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("report --write: %v", err)
+		}
+	}
+	if out, code := coldbench(t, "report", filepath.Join(dir, "plan.json"), "--format", "csv"); code != 2 || !strings.Contains(out, "capacity plan renders as") {
+		t.Errorf("report --format csv of a plan: exit %d\n%s", code, out)
+	}
 }
 
 // quickPlanYAML ramps fast, for the tests of the command rather than the

@@ -18,12 +18,6 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-// tune registers here rather than in main.go's table, so that the
-// subcommand lives in one file.
-func init() {
-	commands["tune"] = command{"sweep memory × prewarm settings and recommend one, with costs", tuneCommand}
-}
-
 // tuneCommand sweeps a scenario's memory × prewarm settings and recommends
 // one. Flags override the scenario's tune: block field by field.
 func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
