@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/coldbench/coldbench/internal/compare"
+	"github.com/coldbench/coldbench/compare"
 )
 
 // This file renders a comparison of two runs (`coldbench compare`): a

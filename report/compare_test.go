@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coldbench/coldbench/internal/compare"
+	"github.com/coldbench/coldbench/compare"
 )
 
 // compareFixture is a comparison with every verdict, gated and not, and a

@@ -16,14 +16,14 @@ import (
 	"github.com/coldbench/coldbench/results"
 )
 
-// This file renders a capacity plan (results.Plan): the result, the
+// This file renders a capacity plan (results.Capacity): the result, the
 // table of steps, the projection and how the numbers were made, for the
-// terminal (PlanText) and as report sections (PlanSections) that report.md
+// terminal (CapacityText) and as report sections (CapacitySections) that report.md
 // and report.html share.
 
-// PlanText writes the result, the steps table and the projection for a
+// CapacityText writes the result, the steps table and the projection for a
 // terminal.
-func PlanText(w io.Writer, p *results.Plan) error {
+func CapacityText(w io.Writer, p *results.Capacity) error {
 	bw := bufio.NewWriter(w)
 	if s := planStatus(p); s != "" {
 		fmt.Fprintf(bw, "%s\n\n", s)
@@ -47,7 +47,7 @@ func PlanText(w io.Writer, p *results.Plan) error {
 
 // planStatus is the line that flags an unfinished ramp; empty when it
 // finished.
-func planStatus(p *results.Plan) string {
+func planStatus(p *results.Capacity) string {
 	var s string
 	switch {
 	case p.Interrupted != "":
@@ -63,10 +63,10 @@ func planStatus(p *results.Plan) string {
 }
 
 // resultTable is the headline: maximum sustainable rate, break, knee.
-func resultTable(p *results.Plan) Table {
+func resultTable(p *results.Capacity) Table {
 	r := &p.Result
 	t := Table{Header: []string{"", "Rate (req/s)", ""}, Align: "lrl"}
-	step := func(i int) *results.PlanStep {
+	step := func(i int) *results.CapacityStep {
 		if i < 0 || i >= len(p.Steps) {
 			return nil
 		}
@@ -100,7 +100,7 @@ func resultTable(p *results.Plan) Table {
 }
 
 // stepsTable has a row per step, the maximum sustainable one in bold.
-func stepsTable(p *results.Plan) Table {
+func stepsTable(p *results.Capacity) Table {
 	t := Table{
 		Header: []string{"Step", "Target (req/s)", "Sent (req/s)", "p50 (ms)", "p99 (ms)", "Errors", "Throttled",
 			"Concurrency", "Instances", "Result"},
@@ -135,7 +135,7 @@ func stepsTable(p *results.Plan) Table {
 }
 
 // projectionTable is the projection's headline numbers.
-func projectionTable(p *results.Plan) Table {
+func projectionTable(p *results.Capacity) Table {
 	pr := p.Projection
 	t := Table{Header: []string{"Projection", "Value"}, Align: "ll"}
 	if pr == nil {
@@ -159,7 +159,7 @@ func projectionTable(p *results.Plan) Table {
 }
 
 // hourlyTable is the projection hour by hour.
-func hourlyTable(pr *results.PlanProjection) Table {
+func hourlyTable(pr *results.CapacityProjection) Table {
 	t := Table{Header: []string{"Hour", "Rate (req/s)", "Concurrency", "Cold starts"}, Align: "l"}
 	busy := pr.Billed.BusyMs / 1000
 	for h, r := range pr.Traffic.Hourly {
@@ -172,9 +172,9 @@ func hourlyTable(pr *results.PlanProjection) Table {
 	return t
 }
 
-// PlanSections are a capacity plan's report sections: the result (lead)
+// CapacitySections are a capacity plan's report sections: the result (lead)
 // and, after it, the steps, the projection and the method.
-func PlanSections(p *results.Plan) (lead, rest []Section) {
+func CapacitySections(p *results.Capacity) (lead, rest []Section) {
 	var md, html strings.Builder
 	if s := planStatus(p); s != "" {
 		fmt.Fprintf(&md, "> **%s**\n\n", mdText(s))
@@ -212,7 +212,7 @@ func PlanSections(p *results.Plan) (lead, rest []Section) {
 }
 
 // stepsNote explains the steps table.
-func stepsNote(p *results.Plan) string {
+func stepsNote(p *results.Capacity) string {
 	return fmt.Sprintf("Each step ran %s s at its rate to settle (not counted), then %s s measured. Latency is of successful requests, "+
 		"every temperature merged, from the intended send time. Errors counts failed requests other than throttled ones, plus arrivals "+
 		"dropped at the in-flight bound; Throttled counts 429s and the platform's throttling errors. Concurrency is Little's law: "+
@@ -221,7 +221,7 @@ func stepsNote(p *results.Plan) string {
 }
 
 // planMethod says, in paragraphs, what the result and projection rest on.
-func planMethod(p *results.Plan) []string {
+func planMethod(p *results.Capacity) []string {
 	stop := fmt.Sprintf("errors above %s, throttling above %s, or fewer than %.0f%% of the target rate sent",
 		sharePct(p.Stop.ErrorRate), sharePct(p.Stop.ThrottleRate), 100*p.Stop.MinAchieved)
 	if p.Stop.P99Ms > 0 {
@@ -250,13 +250,13 @@ func planMethod(p *results.Plan) []string {
 	return out
 }
 
-// PlanPage builds the report page of a capacity plan in dir: the result
+// CapacityPage builds the report page of a capacity plan in dir: the result
 // first, then the steps, the projection, the method, the charts, the
 // scenario, the environment, and plan.json as the raw numbers.
-func PlanPage(dir string, p *results.Plan) (Page, error) {
+func CapacityPage(dir string, p *results.Capacity) (Page, error) {
 	pg := Page{Title: "coldbench capacity plan: " + p.Scenario, Env: planEnv(p), Raw: p}
-	pg.Lead, pg.Sections = PlanSections(p)
-	charts, err := PlanCharts(p)
+	pg.Lead, pg.Sections = CapacitySections(p)
+	charts, err := CapacityCharts(p)
 	if err != nil {
 		return Page{}, err
 	}
@@ -273,31 +273,14 @@ func PlanPage(dir string, p *results.Plan) (Page, error) {
 	return pg, nil
 }
 
-func planEnv(p *results.Plan) [][2]string {
-	scenario := p.Scenario
-	if p.ScenarioFile != "" && p.ScenarioFile != p.Scenario {
-		scenario += " (" + p.ScenarioFile + ")"
-	}
-	host := orDash(p.Host.Hostname)
-	if p.Host.Cores > 0 {
-		host += fmt.Sprintf(" (%d cores)", p.Host.Cores)
-	}
-	return [][2]string{
-		{"coldbench", orDash(p.ColdbenchVersion)},
-		{"Record schema", orDash(p.Schema)},
-		{"Scenario", orDash(scenario)},
-		{"Target", orDash(p.Target)},
-		{"Driver", orDash(p.Driver)},
-		{"Host", host},
-		{"Started", stamp(p.StartedAt)},
-		{"Finished", stamp(p.FinishedAt)},
-	}
+func planEnv(p *results.Capacity) [][2]string {
+	return headerEnv(p.Header, p.Host, nil, nil)
 }
 
-// WritePlanFiles writes a capacity plan's reports into dir: the charts
+// WriteCapacityFiles writes a capacity plan's reports into dir: the charts
 // (PNG and SVG), report.md and report.html, each replaced atomically.
-func WritePlanFiles(dir string, p *results.Plan) error {
-	pg, err := PlanPage(dir, p)
+func WriteCapacityFiles(dir string, p *results.Capacity) error {
+	pg, err := CapacityPage(dir, p)
 	if err != nil {
 		return err
 	}

@@ -8,19 +8,19 @@ import (
 
 // File stems of a capacity plan's charts.
 const (
-	ChartPlanLatency     = "plan-latency"
-	ChartPlanConcurrency = "plan-concurrency"
-	ChartPlanErrors      = "plan-errors"
+	ChartCapacityLatency     = "plan-latency"
+	ChartCapacityConcurrency = "plan-concurrency"
+	ChartCapacityErrors      = "plan-errors"
 )
 
-// PlanCharts draws a capacity plan's charts from its complete steps,
+// CapacityCharts draws a capacity plan's charts from its complete steps,
 // against the target rate: p50 and p99 (with the SLO when there is one);
 // concurrency by Little's law and the platform's instance count; the error
 // and throttle rates with their limits. The maximum sustainable rate is
 // marked on each, the knee with a rule. A ramp of fewer than two complete
 // steps has no charts.
-func PlanCharts(p *results.Plan) ([]Chart, error) {
-	var done []*results.PlanStep
+func CapacityCharts(p *results.Capacity) ([]Chart, error) {
+	var done []*results.CapacityStep
 	for i := range p.Steps {
 		if p.Steps[i].Complete {
 			done = append(done, &p.Steps[i])
@@ -41,45 +41,45 @@ func PlanCharts(p *results.Plan) ([]Chart, error) {
 	flat := func(name string, y float64) Series {
 		return Series{Name: name, X: []float64{first, last}, Y: []float64{y, y}, Color: rgb(0x999999)}
 	}
-	target := func(s *results.PlanStep) float64 { return s.Target }
+	target := func(s *results.CapacityStep) float64 { return s.Target }
 	var charts []Chart
 
 	lat := []Series{
-		stepLine(done, "p50", func(s *results.PlanStep) bool { return s.Latency.Count > 0 }, target, func(s *results.PlanStep) float64 { return s.Latency.P50Ms }),
-		stepLine(done, "p99", func(s *results.PlanStep) bool { return s.Latency.Count > 0 }, target, func(s *results.PlanStep) float64 { return s.Latency.P99Ms }),
+		stepLine(done, "p50", func(s *results.CapacityStep) bool { return s.Latency.Count > 0 }, target, func(s *results.CapacityStep) float64 { return s.Latency.P50Ms }),
+		stepLine(done, "p99", func(s *results.CapacityStep) bool { return s.Latency.Count > 0 }, target, func(s *results.CapacityStep) float64 { return s.Latency.P99Ms }),
 	}
 	if len(lat[0].X) > 0 {
 		if p.Stop.P99Ms > 0 {
 			lat = append(lat, flat("p99 SLO", p.Stop.P99Ms))
 		}
-		c, err := LineChart("Latency by request rate (successful requests)", "target rate (req/s)", "latency (ms)", lat, with(ChartPlanLatency)...)
+		c, err := LineChart("Latency by request rate (successful requests)", "target rate (req/s)", "latency (ms)", lat, with(ChartCapacityLatency)...)
 		if err != nil {
 			return nil, err
 		}
 		charts = append(charts, c)
 	}
 
-	all := func(*results.PlanStep) bool { return true }
-	conc := []Series{stepLine(done, "concurrency (Little's law)", all, target, func(s *results.PlanStep) float64 { return s.Concurrency })}
-	if inst := stepLine(done, "instances (platform, max)", func(s *results.PlanStep) bool { return s.Instances != nil }, target,
-		func(s *results.PlanStep) float64 { return float64(s.Instances.Max) }); len(inst.X) > 0 {
+	all := func(*results.CapacityStep) bool { return true }
+	conc := []Series{stepLine(done, "concurrency (Little's law)", all, target, func(s *results.CapacityStep) float64 { return s.Concurrency })}
+	if inst := stepLine(done, "instances (platform, max)", func(s *results.CapacityStep) bool { return s.Instances != nil }, target,
+		func(s *results.CapacityStep) float64 { return float64(s.Instances.Max) }); len(inst.X) > 0 {
 		conc = append(conc, inst)
 	}
-	c, err := LineChart("Concurrency by request rate", "target rate (req/s)", "instances", conc, with(ChartPlanConcurrency)...)
+	c, err := LineChart("Concurrency by request rate", "target rate (req/s)", "instances", conc, with(ChartCapacityConcurrency)...)
 	if err != nil {
 		return nil, err
 	}
 	charts = append(charts, c)
 
 	errs := []Series{
-		stepLine(done, "errors", all, target, func(s *results.PlanStep) float64 { return 100 * s.ErrorRate }),
-		stepLine(done, "throttled", all, target, func(s *results.PlanStep) float64 { return 100 * s.ThrottleRate }),
+		stepLine(done, "errors", all, target, func(s *results.CapacityStep) float64 { return 100 * s.ErrorRate }),
+		stepLine(done, "throttled", all, target, func(s *results.CapacityStep) float64 { return 100 * s.ThrottleRate }),
 		flat(fmt.Sprintf("error limit %s", sharePct(p.Stop.ErrorRate)), 100*p.Stop.ErrorRate),
 	}
 	if p.Stop.ThrottleRate != p.Stop.ErrorRate {
 		errs = append(errs, flat(fmt.Sprintf("throttle limit %s", sharePct(p.Stop.ThrottleRate)), 100*p.Stop.ThrottleRate))
 	}
-	c, err = LineChart("Error and throttle rate by request rate", "target rate (req/s)", "share of requests (%)", errs, with(ChartPlanErrors)...)
+	c, err = LineChart("Error and throttle rate by request rate", "target rate (req/s)", "share of requests (%)", errs, with(ChartCapacityErrors)...)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func PlanCharts(p *results.Plan) ([]Chart, error) {
 
 // stepLine collects the steps that pass keep into a series, in ramp
 // order (rising rate).
-func stepLine(steps []*results.PlanStep, name string, keep func(*results.PlanStep) bool, x, y func(*results.PlanStep) float64) Series {
+func stepLine(steps []*results.CapacityStep, name string, keep func(*results.CapacityStep) bool, x, y func(*results.CapacityStep) float64) Series {
 	s := Series{Name: name}
 	for _, st := range steps {
 		if keep(st) {

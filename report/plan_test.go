@@ -15,21 +15,23 @@ import (
 // planRecord is a capacity plan of five steps from 50/s: the fourth
 // passed on a second run, the fifth broke on throttling with p99 up,
 // with a projection of 120/s.
-func planRecord() *results.Plan {
-	p := &results.Plan{
-		Schema: results.PlanSchema, Scenario: "checkout", Target: "sim in-process emulator", Driver: "sim",
-		StartedAt: time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 28, 23, 1, 0, 0, time.UTC),
-		Complete: true,
-		Ramp:     results.PlanRamp{Rates: []float64{50, 100, 150, 200, 250, 300}, Step: 50, SettleS: 2, MeasureS: 8, Confirm: true},
-		Stop:     results.PlanStop{P99Ms: 250, ErrorRate: 0.01, ThrottleRate: 0.01, MinAchieved: 0.9},
+func planRecord() *results.Capacity {
+	p := &results.Capacity{
+		Header: results.Header{
+			Schema: results.CapacitySchema, Scenario: "checkout", Target: "sim in-process emulator", Driver: "sim",
+			StartedAt: time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 28, 23, 1, 0, 0, time.UTC),
+			Complete: true,
+		},
+		Ramp:     results.CapacityRamp{Rates: []float64{50, 100, 150, 200, 250, 300}, Step: 50, SettleS: 2, MeasureS: 8, Confirm: true},
+		Stop:     results.CapacityStop{P99Ms: 250, ErrorRate: 0.01, ThrottleRate: 0.01, MinAchieved: 0.9},
 		KneeRise: 0.5,
 	}
 	for i, r := range []float64{50, 100, 150, 200, 250} {
-		s := results.PlanStep{
+		s := results.CapacityStep{
 			Name: []string{"01-50rps", "02-100rps", "03-150rps", "04-200rps-again2", "05-250rps-again2"}[i], Target: r, Complete: true, Pass: true,
 			Sent: int64(8 * r), OK: int64(8 * r), AchievedRPS: r, GoodputRPS: r, Attempts: 1,
 			Latency:       results.Percentiles{Count: int64(8 * r), P50Ms: 20 + float64(i*i), P99Ms: 40 + float64(i*i*20)},
-			ServiceMeanMs: 21, Concurrency: r * 0.021, Instances: &results.PlanInstances{Max: 2 + i*2, Mean: 1.5 + float64(i*2), Samples: 30},
+			ServiceMeanMs: 21, Concurrency: r * 0.021, Instances: &results.CapacityInstances{Max: 2 + i*2, Mean: 1.5 + float64(i*2), Samples: 30},
 			Billed: results.TuneBilled{Source: "platform", WarmMeanMs: 20, ColdMeanMs: 20, BusyMs: 20, Count: int64(8 * r)},
 		}
 		if i == 3 {
@@ -41,7 +43,7 @@ func planRecord() *results.Plan {
 		}
 		p.Steps = append(p.Steps, s)
 	}
-	p.Result = results.PlanResult{MaxSustainable: 3, MaxSustainableRPS: 200, Break: 4, BreakRPS: 250, Knee: 3, KneeRPS: 200,
+	p.Result = results.CapacityResult{MaxSustainable: 3, MaxSustainableRPS: 200, Break: 4, BreakRPS: 250, Knee: 3, KneeRPS: 200,
 		Baseline: 0, BaselineP50: 20, BaselineP99: 40, KneeReason: "p99 220 ms is 450% above the baseline's 40.0 ms",
 		Summary: "Sustained 200/s; broke at 250/s.", StepsRun: 5, StepsPlanned: 6}
 	hourly := make([]float64, 24)
@@ -50,7 +52,7 @@ func planRecord() *results.Plan {
 		hourly[h], cold[h] = 60, 12
 	}
 	hourly[12], cold[12] = 120, 30
-	p.Projection = &results.PlanProjection{
+	p.Projection = &results.CapacityProjection{
 		Traffic:     results.TuneTraffic{Description: "60/s shaped by a daily pattern (peak 120/s)", RequestsPerMonth: 1.6e8, PeakPerS: 120, Hourly: hourly},
 		TrafficFrom: "scenario", Headroom: 0.2, MemoryMB: 1024, MemoryFrom: "describe", Prewarm: 1,
 		KeepAlive: results.TuneKeepAlive{S: 600, Source: "scenario"},
@@ -66,7 +68,7 @@ func planRecord() *results.Plan {
 func TestPlanText(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := PlanText(&b, planRecord()); err != nil {
+	if err := CapacityText(&b, planRecord()); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -92,7 +94,7 @@ func TestPlanPage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), []byte("name: checkout\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := PlanPage(dir, rec)
+	p, err := CapacityPage(dir, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestPlanPage(t *testing.T) {
 		t.Errorf("the maximum sustainable step is not the one in bold: %v", st.Strong)
 	}
 
-	if err := WritePlanFiles(dir, rec); err != nil {
+	if err := WriteCapacityFiles(dir, rec); err != nil {
 		t.Fatal(err)
 	}
 	page, err := os.ReadFile(filepath.Join(dir, HTMLFile))
@@ -203,11 +205,11 @@ func TestPlanPageInterrupted(t *testing.T) {
 	rec.Complete, rec.Interrupted = false, "signal: interrupt"
 	rec.Steps = rec.Steps[:2]
 	rec.Steps[1].Complete = false
-	rec.Result = results.PlanResult{MaxSustainable: 0, MaxSustainableRPS: 50, Break: -1, Knee: -1, Baseline: 0, StepsRun: 1, StepsPlanned: 6,
+	rec.Result = results.CapacityResult{MaxSustainable: 0, MaxSustainableRPS: 50, Break: -1, Knee: -1, Baseline: 0, StepsRun: 1, StepsPlanned: 6,
 		Summary: "Sustained 50/s; the ramp stopped before a break was found."}
 	rec.Projection = nil
 	dir := t.TempDir()
-	if err := WritePlanFiles(dir, rec); err != nil {
+	if err := WriteCapacityFiles(dir, rec); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))

@@ -259,26 +259,35 @@ func newTempTable(title string, s *results.Stats) tempTable {
 // coldbench version, the record's schema, the scenario, the target and its
 // driver, the host, and when it ran.
 func RunEnv(r *results.Run) [][2]string {
-	scenario := r.Scenario
-	if r.ScenarioFile != "" && r.ScenarioFile != r.Scenario {
-		scenario += " (" + r.ScenarioFile + ")"
+	var agents [][2]string
+	if a := agentsCell(r.Agents); a != "" {
+		agents = append(agents, [2]string{"Agents", a})
 	}
-	host := orDash(r.Host.Hostname)
-	if r.Host.Cores > 0 {
-		host += fmt.Sprintf(" (%d cores)", r.Host.Cores)
+	return headerEnv(r.Header, r.Host, nil, agents)
+}
+
+// headerEnv is the Env rows of any record: its header and host, with the
+// record's own rows before the host and after it (before the times).
+func headerEnv(h results.Header, host results.Host, beforeHost, afterHost [][2]string) [][2]string {
+	scenario := h.Scenario
+	if h.ScenarioFile != "" && h.ScenarioFile != h.Scenario {
+		scenario += " (" + h.ScenarioFile + ")"
+	}
+	hostCell := orDash(host.Hostname)
+	if host.Cores > 0 {
+		hostCell += fmt.Sprintf(" (%d cores)", host.Cores)
 	}
 	env := [][2]string{
-		{"coldbench", orDash(r.ColdbenchVersion)},
-		{"Record schema", orDash(r.Schema)},
+		{"coldbench", orDash(h.ColdbenchVersion)},
+		{"Record schema", orDash(h.Schema)},
 		{"Scenario", orDash(scenario)},
-		{"Target", orDash(r.Target)},
-		{"Driver", orDash(r.Driver)},
-		{"Host", host},
+		{"Target", orDash(h.Target)},
+		{"Driver", orDash(h.Driver)},
 	}
-	if a := agentsCell(r.Agents); a != "" {
-		env = append(env, [2]string{"Agents", a})
-	}
-	return append(env, [2]string{"Started", stamp(r.StartedAt)}, [2]string{"Finished", stamp(r.FinishedAt)})
+	env = append(env, beforeHost...)
+	env = append(env, [2]string{"Host", hostCell})
+	env = append(env, afterHost...)
+	return append(env, [2]string{"Started", stamp(h.StartedAt)}, [2]string{"Finished", stamp(h.FinishedAt)})
 }
 
 // agentsCell names the agents of a distributed run and how each ended:

@@ -216,30 +216,14 @@ func TunePage(dir string, t *results.Tune) (Page, error) {
 
 // tuneEnv lists what the tuning run ran on and against.
 func tuneEnv(t *results.Tune) [][2]string {
-	scenario := t.Scenario
-	if t.ScenarioFile != "" && t.ScenarioFile != t.Scenario {
-		scenario += " (" + t.ScenarioFile + ")"
-	}
-	host := orDash(t.Host.Hostname)
-	if t.Host.Cores > 0 {
-		host += fmt.Sprintf(" (%d cores)", t.Host.Cores)
-	}
 	restored := "yes"
 	if !t.Restored {
 		restored = "no: " + orDash(t.RestoreError)
 	}
-	return [][2]string{
-		{"coldbench", orDash(t.ColdbenchVersion)},
-		{"Record schema", orDash(t.Schema)},
-		{"Scenario", orDash(scenario)},
-		{"Target", orDash(t.Target)},
-		{"Driver", orDash(t.Driver)},
+	return headerEnv(t.Header, t.Host, [][2]string{
 		{"Original setting", fmt.Sprintf("%d MB, prewarm %d (from %s)", t.Original.MemoryMB, t.Original.Prewarm, t.Original.Source)},
 		{"Original restored", restored},
-		{"Host", host},
-		{"Started", stamp(t.StartedAt)},
-		{"Finished", stamp(t.FinishedAt)},
-	}
+	}, nil)
 }
 
 // WriteTuneFiles writes a tuning run's reports into dir: the charts (PNG

@@ -17,22 +17,24 @@ import (
 // current 1024 MB.
 func tuneRecord() *results.Tune {
 	t := &results.Tune{
-		Schema:    results.TuneSchema,
-		Scenario:  "checkout",
-		Target:    "sim in-process emulator",
-		Driver:    "sim",
-		StartedAt: time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC),
-		Strategy:  "cost",
-		Traffic:   results.TuneTraffic{Description: "1,000,000 requests a month", RequestsPerMonth: 1e6},
+		Header: results.Header{
+			Schema:     results.TuneSchema,
+			Scenario:   "checkout",
+			Target:     "sim in-process emulator",
+			Driver:     "sim",
+			StartedAt:  time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC),
+			FinishedAt: time.Date(2026, 11, 25, 17, 2, 0, 0, time.UTC),
+		},
+		Strategy: "cost",
+		Traffic:  results.TuneTraffic{Description: "1,000,000 requests a month", RequestsPerMonth: 1e6},
 		Pricing: results.TunePricing{Table: "aws-lambda-x86_64", Description: "AWS Lambda, x86_64, us-east-1",
 			Source: "aws.amazon.com/lambda/pricing, as published on 2025-01-15", GranularityMs: 1},
-		Mechanism:  "provisioned",
-		KeepAlive:  results.TuneKeepAlive{S: 300, Source: "default"},
-		Samples:    results.TuneSamples{Cold: 10, Warm: 50},
-		Original:   results.TuneOriginal{MemoryMB: 1024, Source: "describe"},
-		Restored:   true,
-		FinishedAt: time.Date(2026, 11, 25, 17, 2, 0, 0, time.UTC),
-		Error:      "setting 1769 MB, prewarm 2: configure: quota exceeded",
+		Mechanism: "provisioned",
+		KeepAlive: results.TuneKeepAlive{S: 300, Source: "default"},
+		Samples:   results.TuneSamples{Cold: 10, Warm: 50},
+		Original:  results.TuneOriginal{MemoryMB: 1024, Source: "describe"},
+		Restored:  true,
+		Error:     "setting 1769 MB, prewarm 2: configure: quota exceeded",
 	}
 	add := func(mem, pre int, warm, cold, coldRate, monthly float64, complete bool) {
 		s := results.TuneSetting{

@@ -30,18 +30,10 @@ const (
 // finished, and the stats of each phase and of the whole run. It is the
 // content of run.json; the JSON field names are a contract.
 type Run struct {
-	Schema           string        `json:"schema"`
-	Scenario         string        `json:"scenario"`
-	ScenarioFile     string        `json:"scenario_file"`
-	Target           string        `json:"target"`
-	Driver           string        `json:"driver"`
-	ColdbenchVersion string        `json:"coldbench_version"`
-	StartedAt        time.Time     `json:"started_at"`  // UTC
-	FinishedAt       time.Time     `json:"finished_at"` // UTC; for an incomplete run, when the record was last written
-	Complete         bool          `json:"complete"`
-	Interrupted      string        `json:"interrupted"` // why the run stopped early ("signal: interrupt"), or empty
-	Host             Host          `json:"host"`
-	ColdDetection    ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
+	Header
+	Interrupted   string        `json:"interrupted"` // why the run stopped early ("signal: interrupt"), or empty
+	Host          Host          `json:"host"`
+	ColdDetection ColdDetection `json:"cold_detection"` // what decided each sent request's temperature, whole run
 	// Inference is the evidence behind inferred temperatures, whole run;
 	// absent when inference held no candidate.
 	Inference *InferenceStats `json:"inference,omitempty"`

@@ -55,20 +55,22 @@ func Summarize(t *Tally, meta Meta) *Run {
 		host = LocalHost()
 	}
 	r := &Run{
-		Schema:           Schema,
-		Scenario:         meta.Scenario,
-		ScenarioFile:     meta.ScenarioFile,
-		Target:           meta.Target,
-		Driver:           meta.Driver,
-		ColdbenchVersion: meta.Version,
-		StartedAt:        utc(meta.StartedAt),
-		FinishedAt:       utc(meta.FinishedAt),
-		Complete:         meta.Complete,
-		Interrupted:      meta.Interrupted,
-		Host:             host,
-		Fleet:            meta.Fleet,
-		Thresholds:       meta.Thresholds,
-		Phases:           make([]PhaseStats, 0, len(t.Phases)),
+		Header: Header{
+			Schema:           Schema,
+			Scenario:         meta.Scenario,
+			ScenarioFile:     meta.ScenarioFile,
+			Target:           meta.Target,
+			Driver:           meta.Driver,
+			ColdbenchVersion: meta.Version,
+			StartedAt:        utc(meta.StartedAt),
+			FinishedAt:       utc(meta.FinishedAt),
+			Complete:         meta.Complete,
+		},
+		Interrupted: meta.Interrupted,
+		Host:        host,
+		Fleet:       meta.Fleet,
+		Thresholds:  meta.Thresholds,
+		Phases:      make([]PhaseStats, 0, len(t.Phases)),
 	}
 
 	total := newAccum()

@@ -2,7 +2,6 @@ package results
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -20,18 +19,10 @@ const (
 // setting's measurements and projected cost, and the recommendation. It is
 // the content of tune.json; the JSON field names are a contract.
 type Tune struct {
-	Schema           string    `json:"schema"`
-	Scenario         string    `json:"scenario"`
-	ScenarioFile     string    `json:"scenario_file"`
-	Target           string    `json:"target"`
-	Driver           string    `json:"driver"`
-	ColdbenchVersion string    `json:"coldbench_version"`
-	StartedAt        time.Time `json:"started_at"`  // UTC
-	FinishedAt       time.Time `json:"finished_at"` // UTC; for an incomplete sweep, when last written
-	Complete         bool      `json:"complete"`    // every setting was measured
-	Interrupted      string    `json:"interrupted,omitempty"`
-	Error            string    `json:"error,omitempty"` // the failure that ended the sweep
-	Host             Host      `json:"host"`
+	Header
+	Interrupted string `json:"interrupted,omitempty"`
+	Error       string `json:"error,omitempty"` // the failure that ended the sweep
+	Host        Host   `json:"host"`
 
 	Strategy  string        `json:"strategy"`
 	Weight    float64       `json:"weight"` // balanced: the weight on cost

@@ -14,12 +14,14 @@ func TestTuneRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	rate := 0.05
 	in := &Tune{
-		Schema:    TuneSchema,
-		Scenario:  "checkout",
-		StartedAt: time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC),
-		Strategy:  "slo",
-		SLO:       &TuneSLO{WarmP99Ms: 250, ColdRate: &rate},
-		Pricing:   TunePricing{Table: "aws-lambda-x86_64", Rates: map[string]float64{"gb_second": 0.0000166667}},
+		Header: Header{
+			Schema:    TuneSchema,
+			Scenario:  "checkout",
+			StartedAt: time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC),
+		},
+		Strategy: "slo",
+		SLO:      &TuneSLO{WarmP99Ms: 250, ColdRate: &rate},
+		Pricing:  TunePricing{Table: "aws-lambda-x86_64", Rates: map[string]float64{"gb_second": 0.0000166667}},
 		Settings: []TuneSetting{{Name: SettingName(1024, 2), MemoryMB: 1024, Prewarm: 2, Complete: true,
 			RunDir: filepath.Join(SettingsDir, "1024mb-p2"), Cost: TuneCost{Monthly: 22.5}}},
 		Recommendation: &Recommendation{Strategy: "slo", Winner: "1024mb-p2", After: TuneSnapshot{Setting: "1024mb-p2", Monthly: 22.5}},

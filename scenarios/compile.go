@@ -2,8 +2,17 @@ package scenarios
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 )
+
+// compilations counts CompileShare calls in this process.
+var compilations atomic.Int64
+
+// Compilations is how many times this process has compiled a scenario
+// (Compile or CompileShare), for tests that hold a run to compiling its
+// scenario once.
+func Compilations() int64 { return compilations.Load() }
 
 // Compile turns a scenario into a plan: one schedule per phase, with exact
 // arrival counts. It validates s first and does not change it.
@@ -26,6 +35,7 @@ func Compile(s *Scenario) (*Plan, error) { return CompileShare(s, 0, 1) }
 //     invocation or request of the whole replay, which every part computes
 //     alike (random spreads are seeded without the part).
 func CompileShare(s *Scenario, part, parts int) (*Plan, error) {
+	compilations.Add(1)
 	if parts < 1 || part < 0 || part >= parts {
 		return nil, fmt.Errorf("compile scenario %s: part %d of %d: want 0 ≤ part < parts", s.Name, part, parts)
 	}

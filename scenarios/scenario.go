@@ -45,6 +45,9 @@ type Scenario struct {
 	// Source is the YAML text it was parsed from, kept beside each run so
 	// the run can be reproduced.
 	Source []byte `yaml:"-"`
+	// changed is set when s was changed in Go after Parse, so that
+	// Source no longer says all of it (YAML).
+	changed bool
 }
 
 // Target names the driver and carries its settings. In YAML the settings sit

@@ -51,7 +51,7 @@ func (t Threshold) String() string {
 }
 
 // MarshalYAML writes t as the expression it was parsed from, so that a
-// scenario sent to agents (fleet.EncodeScenario) parses back the same.
+// scenario sent to agents (Encode) parses back the same.
 func (t Threshold) MarshalYAML() (any, error) { return t.String(), nil }
 
 // Pass reports whether value meets the threshold.

@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 )
 
 // Tune is a scenario's tune: block, what `coldbench tune` sweeps and how it
@@ -94,8 +94,8 @@ type Traffic struct {
 
 // Pricing names a built-in pricing table and overrides any of its rates.
 type Pricing struct {
-	Table          string `yaml:"table"`
-	cost.Overrides `yaml:",inline"`
+	Table             string `yaml:"table"`
+	pricing.Overrides `yaml:",inline"`
 }
 
 // TuneSetting is one memory size and prewarm level.
@@ -278,9 +278,9 @@ func (v *validator) traffic(p string, t *Traffic) {
 
 func (v *validator) pricing(p string, pr *Pricing) {
 	if pr.Table != "" {
-		if _, err := cost.Lookup(pr.Table); err != nil {
+		if _, err := pricing.Lookup(pr.Table); err != nil {
 			msg := err.Error()
-			if s := closest(pr.Table, cost.Names()); s != "" {
+			if s := closest(pr.Table, pricing.Names()); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			v.add(p+".table", "%s", msg)

@@ -51,6 +51,7 @@ func (s *Scenario) SetDefaults() {
 // the target becomes the "http" driver with its default configuration and
 // that URL.
 func SetTarget(s *Scenario, url string) error {
+	s.changed = true
 	if s.Target.Config == nil && s.Target.Driver != "" {
 		if f, err := drivers.Lookup(s.Target.Driver); err == nil {
 			s.Target.Config = f.Config()

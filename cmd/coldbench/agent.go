@@ -14,10 +14,6 @@ import (
 	"github.com/coldbench/coldbench/internal/fleet"
 )
 
-func init() {
-	commands["agent"] = command{"serve as an agent: take assignments from a controller over gRPC", agentCommand}
-}
-
 // agentCommand runs the agent daemon until SIGTERM or Ctrl-C. It speaks
 // mutual TLS unless --insecure, which only a loopback address may use.
 func agentCommand(ctx context.Context, args []string, out io.Writer) error {

@@ -10,10 +10,6 @@ import (
 	"github.com/coldbench/coldbench/report"
 )
 
-func init() {
-	commands["baseline"] = command{"name a run as a baseline for compare: set RUN NAME, list, show NAME, rm NAME", baselineCommand}
-}
-
 const baselineUsage = "set RUN_DIR NAME | list | show NAME | rm NAME"
 
 // baselineCommand manages the named baselines in the baseline directory.

@@ -9,10 +9,6 @@ import (
 	"github.com/coldbench/coldbench/internal/certs"
 )
 
-func init() {
-	commands["certs"] = command{"make a CA and certificates for mutual TLS: certs init | certs issue NAME", certsCommand}
-}
-
 // certsCommand makes a CA (init) or a certificate signed by it (issue).
 func certsCommand(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {

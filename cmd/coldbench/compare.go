@@ -7,16 +7,12 @@ import (
 	"io"
 	"os"
 
+	"github.com/coldbench/coldbench/compare"
 	"github.com/coldbench/coldbench/internal/baseline"
-	"github.com/coldbench/coldbench/internal/compare"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
-
-func init() {
-	commands["compare"] = command{"regression verdict of a run against a baseline run (exit 1 when a gated metric is worse)", compareCommand}
-}
 
 // compareCommand compares NEW against BASE (a run directory) or against a
 // named baseline, prints the table and writes the requested files.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coldbench/coldbench/internal/compare"
+	"github.com/coldbench/coldbench/compare"
 	"github.com/coldbench/coldbench/internal/runner"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"

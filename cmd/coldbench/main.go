@@ -41,13 +41,20 @@ type command struct {
 	run  func(ctx context.Context, args []string, out io.Writer) error
 }
 
+// commands is every subcommand, in one table.
 var commands = map[string]command{
-	"run":       {"replay a scenario once and write a run directory", runCommand},
+	"agent":     {"serve as an agent: take assignments from a controller over gRPC", agentCommand},
+	"baseline":  {"name a run as a baseline for compare: set RUN NAME, list, show NAME, rm NAME", baselineCommand},
+	"certs":     {"make a CA and certificates for mutual TLS: certs init | certs issue NAME", certsCommand},
+	"compare":   {"regression verdict of a run against a baseline run (exit 1 when a gated metric is worse)", compareCommand},
 	"demo":      {"run the built-in demo against the built-in emulator", demoCommand},
-	"validate":  {"check scenario files; report every error with file:line:column", validateCommand},
+	"plan":      {"capacity planning: a stepped ramp to the break point, then a projection", planCommand},
+	"report":    {"re-render a stored run (text, json, md, html, hgrm, csv)", reportCommand},
+	"run":       {"replay a scenario once and write a run directory", runCommand},
 	"scenarios": {"list the built-in scenarios", scenariosCommand},
-	"report":    {"re-render a stored run (text, json, md, hgrm, csv)", reportCommand},
 	"sim":       {"run the FaaS emulator on its own", simCommand},
+	"tune":      {"sweep memory × prewarm settings and recommend one, with costs", tuneCommand},
+	"validate":  {"check scenario files; report every error with file:line:column", validateCommand},
 	"version":   {"print the version", versionCommand},
 }
 

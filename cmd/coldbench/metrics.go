@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/internal/telemetry"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -113,7 +113,7 @@ func (m *metricsFlags) start(ctx context.Context, s *scenarios.Scenario, runID s
 	}
 	c.Resource = telemetry.Resource{
 		Scenario: s.Name,
-		Target:   telemetry.Redact(runner.Describe(s.Target)),
+		Target:   telemetry.Redact(study.Describe(s.Target)),
 		Driver:   s.Target.Driver,
 		RunID:    runID,
 		Version:  version,

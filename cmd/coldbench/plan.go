@@ -15,12 +15,6 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-// plan registers here rather than in main.go's table, so that the
-// subcommand lives in one file.
-func init() {
-	commands["plan"] = command{"capacity planning: a stepped ramp to the break point, then a projection", planCommand}
-}
-
 // planCommand ramps a scenario's target step by step to its break point
 // and projects a traffic. Flags override the scenario's capacity: block
 // field by field.
@@ -118,7 +112,7 @@ func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 	if err := needControl(d); err != nil { // tune.go
 		return err
 	}
-	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version}
+	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr
 	}
@@ -127,7 +121,7 @@ func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 		return err
 	}
 	fmt.Fprintln(out)
-	if rerr := report.PlanText(out, res.Plan); rerr != nil {
+	if rerr := report.CapacityText(out, res.Capacity); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	fmt.Fprintf(out, "plan:    %s\nreport:  %s\n", res.Dir, filepath.Join(res.Dir, report.HTMLFile))

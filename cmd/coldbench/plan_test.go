@@ -68,7 +68,7 @@ func TestPlanFindsCapacity(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	rec, err := results.LoadPlan(dir)
+	rec, err := results.LoadCapacity(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +122,32 @@ func TestPlanFindsCapacity(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+
+	// `coldbench report` re-renders the plan from plan.json alone.
+	for _, f := range []string{"report.md", "report.html", "plan-latency.svg"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ format, want string }{
+		{"text", "Instances needed at peak"},
+		{"json", `"schema": "coldbench.plan/v1"`},
+		{"md", "# coldbench capacity plan: "},
+		{"html", "<html"},
+	} {
+		out, code := coldbench(t, "report", dir, "--format", c.format, "--write")
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("report --format %s: exit %d, output lacks %q:\n%.500s", c.format, code, c.want, out)
+		}
+	}
+	for _, f := range []string{"report.md", "report.html", "plan-latency.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("report --write: %v", err)
+		}
+	}
+	if out, code := coldbench(t, "report", filepath.Join(dir, "plan.json"), "--format", "csv"); code != 2 || !strings.Contains(out, "capacity plan renders as") {
+		t.Errorf("report --format csv of a plan: exit %d\n%s", code, out)
 	}
 }
 
@@ -197,7 +223,7 @@ func TestPlanInterrupted(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitIncomplete {
 		t.Fatalf("exit: %v, want %d\n%s%s", err, exitIncomplete, log.String(), stdout.String())
 	}
-	rec, err := results.LoadPlan(dir)
+	rec, err := results.LoadCapacity(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 func reportCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("report", "DIR", out)
-	format := fs.String("format", "text", "text, json, md, html, hgrm or csv (a tuning run: text, json, md or html)")
+	format := fs.String("format", "text", "text, json, md, html, hgrm or csv (a tuning run or a capacity plan: text, json, md or html)")
 	write := fs.Bool("write", false, "also rewrite the directory's report.md, report.html and charts from its record")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -23,14 +23,35 @@ func reportCommand(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return usagef("want one run or tuning run directory")
+		return usagef("want one run, tuning run or plan directory")
 	}
 	dir := pos[0]
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		dir = filepath.Dir(dir) // given run.json or tune.json itself
+		dir = filepath.Dir(dir) // given run.json, tune.json or plan.json itself
 	}
-	if isTuneDir(pos[0]) {
-		return reportTune(dir, pos[0], *format, *write, out)
+	switch {
+	case holds(pos[0], results.TuneFile):
+		t, err := results.LoadTune(pos[0])
+		if err != nil {
+			return usageError{err}
+		}
+		return reportStudy(studyReport{
+			what: "a tuning run", rec: t,
+			write: func() error { return report.WriteTuneFiles(dir, t) },
+			text:  func(w io.Writer) error { return report.TuneText(w, t) },
+			page:  func() (report.Page, error) { return report.TunePage(dir, t) },
+		}, *format, *write, out)
+	case holds(pos[0], results.CapacityFile):
+		p, err := results.LoadCapacity(pos[0])
+		if err != nil {
+			return usageError{err}
+		}
+		return reportStudy(studyReport{
+			what: "a capacity plan", rec: p,
+			write: func() error { return report.WriteCapacityFiles(dir, p) },
+			text:  func(w io.Writer) error { return report.CapacityText(w, p) },
+			page:  func() (report.Page, error) { return report.CapacityPage(dir, p) },
+		}, *format, *write, out)
 	}
 	r, err := results.Load(pos[0])
 	if err != nil {
@@ -55,36 +76,45 @@ func reportCommand(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// isTuneDir reports whether path is a tuning run: tune.json itself, or a
-// directory holding one.
-func isTuneDir(path string) bool {
-	if filepath.Base(path) == results.TuneFile {
+// holds reports whether path is a study's record file (tune.json,
+// plan.json) or a directory holding one.
+func holds(path, file string) bool {
+	if filepath.Base(path) == file {
 		return true
 	}
-	_, err := os.Stat(filepath.Join(path, results.TuneFile))
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return false // another record file: run.json
+	}
+	_, err := os.Stat(filepath.Join(path, file))
 	return err == nil || !errors.Is(err, fs.ErrNotExist)
 }
 
-// reportTune renders a tuning run's record (tune.json) in dir.
-func reportTune(dir, path, format string, write bool, out io.Writer) error {
-	t, err := results.LoadTune(path)
-	if err != nil {
-		return usageError{err}
-	}
+// studyReport is a tuning run's or a capacity plan's record, with its
+// renderings.
+type studyReport struct {
+	what  string // "a tuning run", for errors
+	rec   any    // the record, for json
+	write func() error
+	text  func(io.Writer) error
+	page  func() (report.Page, error)
+}
+
+// reportStudy renders a tuning run's or a capacity plan's record.
+func reportStudy(st studyReport, format string, write bool, out io.Writer) error {
 	if write {
-		if err := report.WriteTuneFiles(dir, t); err != nil {
+		if err := st.write(); err != nil {
 			return err
 		}
 	}
 	switch format {
 	case "text":
-		return report.TuneText(out, t)
+		return st.text(out)
 	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(t)
+		return enc.Encode(st.rec)
 	case "md", "markdown", "html":
-		p, err := report.TunePage(dir, t)
+		p, err := st.page()
 		if err != nil {
 			return err
 		}
@@ -93,5 +123,5 @@ func reportTune(dir, path, format string, write bool, out io.Writer) error {
 		}
 		return report.WriteMarkdown(out, p)
 	}
-	return usagef("--format %q: a tuning run renders as text, json, md or html", format)
+	return usagef("--format %q: %s renders as text, json, md or html", format, st.what)
 }

@@ -152,12 +152,16 @@ func runScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet b
 // is. A degraded run that completed is a success (exit 0).
 func runConfig(ctx context.Context, cfg runner.Config, quiet bool, out io.Writer) error {
 	cfg.Version = version
+	cfg.Render = report.Files{}
 	if !quiet {
 		cfg.Progress, cfg.TTY = os.Stderr, term.IsTerminal(int(os.Stderr.Fd()))
 	}
 	res, err := runner.Run(ctx, cfg)
 	if res == nil {
 		return err
+	}
+	if res.JournalErr != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v\n", res.JournalErr)
 	}
 	if rerr := report.Text(out, res.Run); rerr != nil {
 		return errors.Join(err, rerr)

@@ -19,12 +19,6 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-// tune registers here rather than in main.go's table, so that the
-// subcommand lives in one file.
-func init() {
-	commands["tune"] = command{"sweep memory × prewarm settings and recommend one, with costs", tuneCommand}
-}
-
 // tuneCommand sweeps a scenario's memory × prewarm settings and recommends
 // one. Flags override the scenario's tune: block field by field.
 func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
@@ -106,7 +100,7 @@ func tuneScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 // tuneWithMetrics is tuneScenario exporting metrics as it goes; nil
 // metrics exports none.
 func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer, metrics tune.Metrics) error {
-	plan, err := tune.NewPlan(s)
+	plan, err := tune.NewSweep(s)
 	if err != nil {
 		return usageError{err}
 	}
@@ -118,7 +112,7 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 	if err := needControl(d); err != nil {
 		return err
 	}
-	cfg := tune.Config{Scenario: s, Plan: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics}
+	cfg := tune.Config{Scenario: s, Sweep: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr
 	}

@@ -21,8 +21,6 @@ import (
 	"text/template"
 	"time"
 
-	"golang.org/x/net/http2"
-
 	"github.com/coldbench/coldbench/drivers"
 )
 
@@ -224,12 +222,9 @@ func transport(cfg *Config) (http.RoundTripper, error) {
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	if cfg.HTTP2 && strings.HasPrefix(cfg.URL, "http://") {
 		// h2c with prior knowledge: HTTP/2 without TLS.
-		return &http2.Transport{
-			AllowHTTP: true,
-			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				return dialer.DialContext(ctx, network, addr)
-			},
-		}, nil
+		h2c := new(http.Protocols)
+		h2c.SetUnencryptedHTTP2(true)
+		return &http.Transport{Protocols: h2c, DialContext: dialer.DialContext}, nil
 	}
 	tr := &http.Transport{
 		Proxy:               nil, // a load generator must hit the target, not a proxy from the environment
@@ -244,9 +239,9 @@ func transport(cfg *Config) (http.RoundTripper, error) {
 		DisableCompression:  true,
 	}
 	if cfg.HTTP2 {
-		if err := http2.ConfigureTransport(tr); err != nil {
-			return nil, fmt.Errorf("http2: %w", err)
-		}
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetHTTP1(true)
+		tr.Protocols.SetHTTP2(true)
 	} else {
 		// An empty map disables the automatic HTTP/2 upgrade over TLS.
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}

@@ -19,7 +19,7 @@ const (
 // measure fills in st from the measured phase of a step's run: counts,
 // rates, the merged latency of successful requests and the concurrency by
 // Little's law.
-func measure(st *results.PlanStep, run *results.Run) error {
+func measure(st *results.CapacityStep, run *results.Run) error {
 	var ps *results.PhaseStats
 	for i := range run.Phases {
 		if run.Phases[i].Name == measurePhase {
@@ -64,7 +64,7 @@ func measure(st *results.PlanStep, run *results.Run) error {
 }
 
 // judge sets st.Pass and st.Failures against the stop conditions.
-func judge(st *results.PlanStep, set *Settings) {
+func judge(st *results.CapacityStep, set *Settings) {
 	var f []string
 	if st.OK == 0 {
 		f = append(f, "no successful request")
@@ -97,8 +97,8 @@ func judge(st *results.PlanStep, set *Settings) {
 //     50%) above the baseline's: where latency starts to climb with load.
 //     Comparing with the lowest rate, not the previous step, keeps a slow
 //     creep over many steps from hiding.
-func Analyze(steps []results.PlanStep, rise float64) results.PlanResult {
-	r := results.PlanResult{MaxSustainable: -1, Break: -1, Knee: -1, Baseline: -1}
+func Analyze(steps []results.CapacityStep, rise float64) results.CapacityResult {
+	r := results.CapacityResult{MaxSustainable: -1, Break: -1, Knee: -1, Baseline: -1}
 	last := len(steps) - 1
 	for i := range steps {
 		st := &steps[i]
@@ -147,7 +147,7 @@ func rose(name string, v, base, rise float64) string {
 }
 
 // summary is the result in one sentence or two.
-func summary(p *results.Plan) string {
+func summary(p *results.Capacity) string {
 	r := &p.Result
 	var s string
 	switch {

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
 // step is a synthetic complete step: its target rate, p50 and p99 (ms),
 // and whether it passed.
-func step(rate, p50, p99 float64, pass bool) results.PlanStep {
-	return results.PlanStep{Target: rate, Complete: true, Pass: pass,
+func step(rate, p50, p99 float64, pass bool) results.CapacityStep {
+	return results.CapacityStep{Target: rate, Complete: true, Pass: pass,
 		Latency: results.Percentiles{Count: 100, P50Ms: p50, P99Ms: p99}}
 }
 
@@ -26,32 +27,32 @@ func TestAnalyze(t *testing.T) {
 	empty.Latency, empty.Complete = results.Percentiles{}, false
 	tests := []struct {
 		name  string
-		steps []results.PlanStep
+		steps []results.CapacityStep
 		rise  float64
 		// want: max sustainable, break and knee steps (-1 for none)
 		max, brk, knee, baseline int
 	}{
-		{"flat latency, break on errors", []results.PlanStep{step(10, 10, 20, true), step(20, 10, 22, true), step(30, 11, 25, true), step(40, 11, 24, false)},
+		{"flat latency, break on errors", []results.CapacityStep{step(10, 10, 20, true), step(20, 10, 22, true), step(30, 11, 25, true), step(40, 11, 24, false)},
 			0.5, 2, 3, -1, 0},
 		// p99 30 is exactly 50% above 20: not more, so not the knee; 31 is.
-		{"p99 rises past the threshold", []results.PlanStep{step(10, 10, 20, true), step(20, 10, 30, true), step(30, 11, 31, true), step(40, 30, 90, false)},
+		{"p99 rises past the threshold", []results.CapacityStep{step(10, 10, 20, true), step(20, 10, 30, true), step(30, 11, 31, true), step(40, 30, 90, false)},
 			0.5, 2, 3, 2, 0},
-		{"p50 rises first", []results.PlanStep{step(10, 10, 20, true), step(20, 12.5, 21, true), step(30, 13, 22, true)},
+		{"p50 rises first", []results.CapacityStep{step(10, 10, 20, true), step(20, 12.5, 21, true), step(30, 13, 22, true)},
 			0.25, 2, -1, 2, 0},
-		{"the knee may be the break", []results.PlanStep{step(10, 10, 20, true), step(20, 10, 20, true), step(30, 40, 400, false)},
+		{"the knee may be the break", []results.CapacityStep{step(10, 10, 20, true), step(20, 10, 20, true), step(30, 40, 400, false)},
 			0.5, 1, 2, 2, 0},
-		{"no break: the ramp reached its max", []results.PlanStep{step(10, 10, 20, true), step(20, 10, 20, true)},
+		{"no break: the ramp reached its max", []results.CapacityStep{step(10, 10, 20, true), step(20, 10, 20, true)},
 			0.5, 1, -1, -1, 0},
-		{"the first step fails", []results.PlanStep{step(10, 50, 900, false)},
+		{"the first step fails", []results.CapacityStep{step(10, 50, 900, false)},
 			0.5, -1, 0, -1, 0},
 		// A step with no successful request cannot be the baseline.
-		{"baseline skips a step without latency", []results.PlanStep{empty, step(20, 10, 20, true), step(30, 10, 40, false)},
+		{"baseline skips a step without latency", []results.CapacityStep{empty, step(20, 10, 20, true), step(30, 10, 40, false)},
 			0.5, 1, 2, 2, 1},
 		// A step cut short by Ctrl-C takes no part.
-		{"cut short", []results.PlanStep{step(10, 10, 20, true), step(20, 10, 20, true), cut},
+		{"cut short", []results.CapacityStep{step(10, 10, 20, true), step(20, 10, 20, true), cut},
 			0.5, 1, -1, -1, 0},
 		// After the break nothing counts, not even a knee.
-		{"steps after the break are ignored", []results.PlanStep{step(10, 10, 20, true), step(20, 10, 20, false), step(30, 90, 900, true)},
+		{"steps after the break are ignored", []results.CapacityStep{step(10, 10, 20, true), step(20, 10, 20, false), step(30, 90, 900, true)},
 			0.5, 0, 1, -1, 0},
 	}
 	for _, tt := range tests {
@@ -74,23 +75,23 @@ func TestAnalyze(t *testing.T) {
 func TestJudge(t *testing.T) {
 	t.Parallel()
 	set := &Settings{P99: 100 * time.Millisecond, ErrorRate: 0.01, ThrottleRate: 0.02}
-	ok := func() results.PlanStep {
+	ok := func() results.CapacityStep {
 		s := step(100, 20, 80, false)
 		s.OK, s.AchievedRPS = 1000, 99
 		return s
 	}
 	tests := []struct {
 		name   string
-		change func(*results.PlanStep)
+		change func(*results.CapacityStep)
 		want   string // a failure it must name; "" for a pass
 	}{
-		{"pass", func(*results.PlanStep) {}, ""},
-		{"p99 above the SLO", func(s *results.PlanStep) { s.Latency.P99Ms = 101 }, "p99 101 ms above the SLO 100 ms"},
-		{"errors above the limit", func(s *results.PlanStep) { s.ErrorRate = 0.011 }, "errors 1.1% above 1%"},
-		{"errors at the limit pass", func(s *results.PlanStep) { s.ErrorRate = 0.01 }, ""},
-		{"throttled", func(s *results.PlanStep) { s.ThrottleRate = 0.05 }, "throttled 5% above 2%"},
-		{"generator short", func(s *results.PlanStep) { s.AchievedRPS = 85 }, "could not keep up"},
-		{"nothing succeeded", func(s *results.PlanStep) { s.OK = 0 }, "no successful request"},
+		{"pass", func(*results.CapacityStep) {}, ""},
+		{"p99 above the SLO", func(s *results.CapacityStep) { s.Latency.P99Ms = 101 }, "p99 101 ms above the SLO 100 ms"},
+		{"errors above the limit", func(s *results.CapacityStep) { s.ErrorRate = 0.011 }, "errors 1.1% above 1%"},
+		{"errors at the limit pass", func(s *results.CapacityStep) { s.ErrorRate = 0.01 }, ""},
+		{"throttled", func(s *results.CapacityStep) { s.ThrottleRate = 0.05 }, "throttled 5% above 2%"},
+		{"generator short", func(s *results.CapacityStep) { s.AchievedRPS = 85 }, "could not keep up"},
+		{"nothing succeeded", func(s *results.CapacityStep) { s.OK = 0 }, "no successful request"},
 	}
 	for _, tt := range tests {
 		s := ok()
@@ -105,7 +106,7 @@ func TestJudge(t *testing.T) {
 
 // projectStep is a passing step whose requests each held an instance for
 // busy, billed at billed.
-func projectStep(busy, billed float64) *results.PlanStep {
+func projectStep(busy, billed float64) *results.CapacityStep {
 	s := step(100, 10, 20, true)
 	s.Name = "05-100rps"
 	s.Billed = results.TuneBilled{Source: "platform", WarmMeanMs: billed, ColdMeanMs: billed, BusyMs: busy, Count: 10}
@@ -118,7 +119,7 @@ func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol*math.A
 // out by hand.
 func TestProject(t *testing.T) {
 	t.Parallel()
-	table, err := cost.Lookup("aws-lambda-x86_64")
+	table, err := pricing.Lookup("aws-lambda-x86_64")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestProject(t *testing.T) {
 
 func TestDurationStep(t *testing.T) {
 	t.Parallel()
-	steps := []results.PlanStep{*projectStep(1, 1), *projectStep(1, 1), *projectStep(1, 1), *projectStep(1, 1)}
+	steps := []results.CapacityStep{*projectStep(1, 1), *projectStep(1, 1), *projectStep(1, 1), *projectStep(1, 1)}
 	for i, r := range []float64{50, 100, 150, 200} {
 		steps[i].Target, steps[i].Name = r, string(rune('a'+i))
 	}
@@ -228,7 +229,7 @@ capacity: {start: 10, factor: 2, max: 80, stop: {p99: 200ms}}
 	if len(set.Rates) != 4 || set.Factor != 2 || set.Settle != 2*time.Second || set.Measure != 8*time.Second || !set.Confirm ||
 		set.P99 != 200*time.Millisecond || set.ErrorRate != 0.01 || set.ThrottleRate != 0.01 || set.KneeRise != 0.5 ||
 		set.Headroom != 0.2 || set.Traffic != nil || set.KeepAlive != 45*time.Second || set.KeepAliveSource != "emulator" ||
-		set.Table.Name != cost.DefaultTable {
+		set.Table.Name != pricing.DefaultTable {
 		t.Errorf("settings %+v", set)
 	}
 	// Flags: a step replaces the block's factor; the result is validated.

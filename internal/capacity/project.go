@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/internal/cost"
-	"github.com/coldbench/coldbench/internal/tune"
 	"github.com/coldbench/coldbench/results"
 )
 
@@ -25,7 +24,7 @@ type Projection struct {
 	Table       cost.Table
 	// Step is the measured step whose durations are used; MaxRPS is the
 	// maximum sustainable rate, to flag a peak above it.
-	Step   *results.PlanStep
+	Step   *results.CapacityStep
 	MaxRPS float64
 }
 
@@ -40,7 +39,7 @@ type Projection struct {
 //     keep-alive, prewarmed instances never cold): cold share × rate ×
 //     3600;
 //   - the monthly cost (cost.Compute) at the memory size and prewarm level.
-func Project(p Projection) (*results.PlanProjection, error) {
+func Project(p Projection) (*results.CapacityProjection, error) {
 	if p.Step == nil {
 		return nil, errors.New("no passing step to take durations from")
 	}
@@ -50,7 +49,7 @@ func Project(p Projection) (*results.PlanProjection, error) {
 	}
 	busy := time.Duration(b.BusyMs * float64(time.Millisecond))
 	peak := p.Traffic.Peak()
-	out := &results.PlanProjection{
+	out := &results.CapacityProjection{
 		Traffic: results.TuneTraffic{
 			Description:      p.TrafficDesc,
 			RequestsPerMonth: p.Traffic.RequestsPerMonth(),
@@ -64,7 +63,7 @@ func Project(p Projection) (*results.PlanProjection, error) {
 		MemoryFrom:      p.MemoryFrom,
 		Prewarm:         p.Prewarm,
 		KeepAlive:       results.TuneKeepAlive{S: p.KeepAlive.Seconds(), Source: p.KeepFrom},
-		Pricing:         tune.PricingRecord(p.Table),
+		Pricing:         cost.PricingRecord(p.Table),
 		DurationFrom:    p.Step.Name,
 		Billed:          b,
 		PeakConcurrency: peak * busy.Seconds(),
@@ -94,15 +93,15 @@ func Project(p Projection) (*results.PlanProjection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cost: %w", err)
 	}
-	out.Cost = tune.CostRecord(est)
+	out.Cost = cost.CostRecord(est)
 	return out, nil
 }
 
 // durationStep is the passing step whose durations a projection at peak
 // uses: the one whose rate is closest to the peak (the higher of two
 // equally close), so that the durations were measured under a like load.
-func durationStep(steps []results.PlanStep, peak float64) *results.PlanStep {
-	var best *results.PlanStep
+func durationStep(steps []results.CapacityStep, peak float64) *results.CapacityStep {
+	var best *results.CapacityStep
 	for i := range steps {
 		st := &steps[i]
 		if !st.Complete || !st.Pass || st.Billed.Count == 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -15,8 +14,7 @@ import (
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/runner"
-	"github.com/coldbench/coldbench/internal/tune"
-	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -36,20 +34,23 @@ type Config struct {
 	Version     string
 	// Progress receives a line per step; nil for none.
 	Progress io.Writer
+	// Render writes the reports of the plan and of each step's run at
+	// their end; nil writes none.
+	Render study.Renderer
 }
 
 // Result is what a capacity-planning run produced.
 type Result struct {
-	Dir  string
-	Plan *results.Plan
+	Dir      string
+	Capacity *results.Capacity
 }
 
 // Run ramps cfg's scenario step by step, each step a run of its own
 // (DIR/steps/NAME/), and stops at the first failing step: after running
 // it once more when Settings.Confirm is set and the second run fails too.
 // plan.json is rewritten after every step, so an interrupted ramp leaves
-// a record of the steps done; the result, the projection, report.md and
-// report.html are written at the end either way. When the ramp stops
+// a record of the steps done; the result and the projection are written,
+// and the reports rendered (Config.Render), at the end either way. When the ramp stops
 // early the partial result is returned with the error.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	s := cfg.Scenario
@@ -66,14 +67,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 		defer d.Close()
 	}
-	dir, err := planDir(cfg)
+	dir, err := study.Dir(study.Capacity, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
-	}
-	if len(s.Source) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
-			return nil, fmt.Errorf("plan directory: %w", err)
-		}
 	}
 	r := &ramp{cfg: cfg, set: set, d: d, dir: dir, rec: newRecord(cfg, set), out: cfg.Progress}
 	if r.out == nil {
@@ -84,44 +80,18 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	return r.finish(ctx, rampErr)
 }
 
-func planDir(cfg Config) (string, error) {
-	if cfg.Dir != "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return "", fmt.Errorf("plan directory: %w", err)
-		}
-		return cfg.Dir, nil
-	}
-	base := cfg.ResultsBase
-	if base == "" {
-		base = "results"
-	}
-	name := cfg.Scenario.Name
-	if !strings.Contains(name, "plan") {
-		name += "-plan"
-	}
-	return results.NewDir(base, name, time.Now())
-}
-
-func newRecord(cfg Config, set *Settings) *results.Plan {
+func newRecord(cfg Config, set *Settings) *results.Capacity {
 	s := cfg.Scenario
-	now := time.Now().UTC()
-	return &results.Plan{
-		Schema:           results.PlanSchema,
-		Scenario:         s.Name,
-		ScenarioFile:     s.File,
-		Target:           runner.Describe(s.Target),
-		Driver:           s.Target.Driver,
-		ColdbenchVersion: cfg.Version,
-		StartedAt:        now,
-		FinishedAt:       now,
-		Host:             results.LocalHost(),
-		Ramp: results.PlanRamp{
+	return &results.Capacity{
+		Header: study.Header(results.CapacitySchema, s, cfg.Version, time.Now()),
+		Host:   results.LocalHost(),
+		Ramp: results.CapacityRamp{
 			Rates: set.Rates, Step: set.Step, Factor: set.Factor,
 			SettleS: set.Settle.Seconds(), MeasureS: set.Measure.Seconds(), Confirm: set.Confirm,
 		},
-		Stop:     results.PlanStop{P99Ms: ms(set.P99), ErrorRate: set.ErrorRate, ThrottleRate: set.ThrottleRate, MinAchieved: MinAchieved},
+		Stop:     results.CapacityStop{P99Ms: ms(set.P99), ErrorRate: set.ErrorRate, ThrottleRate: set.ThrottleRate, MinAchieved: MinAchieved},
 		KneeRise: set.KneeRise,
-		Steps:    []results.PlanStep{},
+		Steps:    []results.CapacityStep{},
 	}
 }
 
@@ -132,7 +102,7 @@ type ramp struct {
 	d    drivers.Driver
 	desc drivers.Describer // nil when the driver cannot count instances
 	dir  string
-	rec  *results.Plan
+	rec  *results.Capacity
 	out  io.Writer
 }
 
@@ -157,7 +127,7 @@ func (r *ramp) run(ctx context.Context) error {
 		}
 		r.rec.Steps = append(r.rec.Steps, st)
 		r.rec.FinishedAt = time.Now().UTC()
-		if werr := results.WritePlan(r.dir, r.rec); werr != nil {
+		if werr := results.WriteCapacity(r.dir, r.rec); werr != nil {
 			return errors.Join(err, werr)
 		}
 		if err != nil {
@@ -176,12 +146,12 @@ func (r *ramp) run(ctx context.Context) error {
 // step runs one step: its own run of the scenario's target at rate, a
 // settle phase and a measured one, while the platform's instances are
 // counted when the driver can tell.
-func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (results.PlanStep, error) {
+func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (results.CapacityStep, error) {
 	name := fmt.Sprintf("%02d-%srps", i+1, strings.ReplaceAll(rpsText(rate), ".", "_"))
 	if attempt > 1 {
 		name += fmt.Sprintf("-again%d", attempt)
 	}
-	st := results.PlanStep{Name: name, RunDir: path.Join(results.StepsDir, name), Target: rate, Attempts: attempt}
+	st := results.CapacityStep{Name: name, RunDir: path.Join(results.StepsDir, name), Target: rate, Attempts: attempt}
 	set := r.set
 	rr := scenarios.Rate(rate)
 	plain := *r.cfg.Scenario
@@ -193,7 +163,7 @@ func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (resu
 	}
 	plain.Phases = append(plain.Phases, scenarios.Phase{Name: measurePhase, Duration: scenarios.Duration(set.Measure), Rate: &rr})
 
-	col := tune.NewCollector(set.Table)
+	col := cost.NewCollector(set.Table)
 	observe := func(c *drivers.Call, s results.Sample) {
 		if c.Phase == measurePhase {
 			col.Observe(c, s)
@@ -207,6 +177,7 @@ func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (resu
 		Version:  r.cfg.Version,
 		Observer: observe,
 		Driver:   r.d,
+		Render:   r.cfg.Render,
 	})
 	samples := counts()
 	st.ElapsedS = time.Since(start).Seconds()
@@ -220,8 +191,8 @@ func (r *ramp) step(ctx context.Context, i int, rate float64, attempt int) (resu
 		return st, errors.Join(err, merr)
 	}
 	st.Instances = instancesDuring(samples, res.Run)
-	if b, _, berr := col.Billed(); berr == nil {
-		st.Billed = b
+	if b, berr := col.Billing(); berr == nil {
+		st.Billed = b.Record()
 	}
 	if err != nil {
 		return st, err // cut short: not judged, not complete
@@ -278,7 +249,7 @@ func (r *ramp) poll(ctx context.Context) func() []sample {
 
 // instancesDuring summarises the readings taken in the run's measured
 // phase; nil when there are none, or only zeros.
-func instancesDuring(samples []sample, run *results.Run) *results.PlanInstances {
+func instancesDuring(samples []sample, run *results.Run) *results.CapacityInstances {
 	var from, to time.Time
 	for _, p := range run.Phases {
 		if p.Name == measurePhase {
@@ -288,7 +259,7 @@ func instancesDuring(samples []sample, run *results.Run) *results.PlanInstances 
 	if from.IsZero() {
 		return nil
 	}
-	in := &results.PlanInstances{}
+	in := &results.CapacityInstances{}
 	sum := 0
 	for _, s := range samples {
 		if s.at.Before(from) || (!to.IsZero() && s.at.After(to)) {
@@ -315,7 +286,7 @@ func (r *ramp) finish(ctx context.Context, rampErr error) (*Result, error) {
 	rec.Complete = rampErr == nil
 	if rampErr != nil {
 		if ctx.Err() != nil {
-			rec.Interrupted = interruption(ctx, rampErr)
+			rec.Interrupted = study.Interruption(ctx, rampErr)
 		} else {
 			rec.Error = rampErr.Error()
 		}
@@ -333,21 +304,23 @@ func (r *ramp) finish(ctx context.Context, rampErr error) (*Result, error) {
 	default:
 		rec.Projection = proj
 	}
-	if err := results.WritePlan(r.dir, rec); err != nil {
+	if err := results.WriteCapacity(r.dir, rec); err != nil {
 		errs = append(errs, err)
 	}
-	if err := report.WritePlanFiles(r.dir, rec); err != nil {
-		errs = append(errs, fmt.Errorf("capacity report: %w", err))
+	if rd := r.cfg.Render; rd != nil {
+		if err := rd.Capacity(r.dir, rec); err != nil {
+			errs = append(errs, fmt.Errorf("capacity report: %w", err))
+		}
 	}
 	if rampErr != nil {
 		errs = append([]error{rampErr}, errs...)
 	}
-	return &Result{Dir: r.dir, Plan: rec}, errors.Join(errs...)
+	return &Result{Dir: r.dir, Capacity: rec}, errors.Join(errs...)
 }
 
 // project projects the scenario's traffic, or the maximum sustainable
 // rate, onto the steps measured.
-func (r *ramp) project(ctx context.Context) (*results.PlanProjection, error) {
+func (r *ramp) project(ctx context.Context) (*results.CapacityProjection, error) {
 	set, rec := r.set, r.rec
 	p := Projection{
 		Headroom: set.Headroom, Prewarm: set.Prewarm, KeepAlive: set.KeepAlive, KeepFrom: set.KeepAliveSource,
@@ -381,16 +354,6 @@ func (r *ramp) project(ctx context.Context) (*results.PlanProjection, error) {
 	return Project(p)
 }
 
-func interruption(ctx context.Context, err error) string {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause.Error()
-	}
-	if strings.TrimSpace(err.Error()) == "" {
-		return "interrupted"
-	}
-	return err.Error()
-}
-
 // stopText says what fails a step, for the first progress line.
 func stopText(set *Settings) string {
 	s := fmt.Sprintf("errors above %s or throttling above %s", pctText(set.ErrorRate), pctText(set.ThrottleRate))
@@ -401,7 +364,7 @@ func stopText(set *Settings) string {
 }
 
 // progressLine is a finished step in one line.
-func progressLine(st *results.PlanStep) string {
+func progressLine(st *results.CapacityStep) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sent %s/s  p50 %s  p99 %s  errors %s  throttled %s  concurrency %.1f",
 		rpsText(st.AchievedRPS), msText(st.Latency.P50Ms), msText(st.Latency.P99Ms), pctText(st.ErrorRate), pctText(st.ThrottleRate), st.Concurrency)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/internal/cost"
-	"github.com/coldbench/coldbench/internal/tune"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
@@ -90,7 +90,7 @@ func NewSettings(s *scenarios.Scenario) (*Settings, error) {
 	}
 	tr := c.Projection.Traffic
 	if tr.Rate != nil || tr.RequestsPerMonth > 0 {
-		t, desc, err := tune.Traffic(tr)
+		t, desc, err := cost.TrafficOf(tr)
 		if err != nil {
 			return nil, fmt.Errorf("capacity: projection: %w", err)
 		}
@@ -98,14 +98,14 @@ func NewSettings(s *scenarios.Scenario) (*Settings, error) {
 	}
 	name := c.Projection.Pricing.Table
 	if name == "" {
-		name = cost.DefaultTable
+		name = pricing.DefaultTable
 	}
-	table, err := cost.Lookup(name)
+	table, err := pricing.Lookup(name)
 	if err != nil {
 		return nil, fmt.Errorf("capacity: projection: pricing: %w", err)
 	}
 	st.Table = table.Apply(c.Projection.Pricing.Overrides)
-	st.KeepAlive, st.KeepAliveSource = tune.KeepAlive(s, time.Duration(c.Projection.KeepAlive))
+	st.KeepAlive, st.KeepAliveSource = cost.KeepAlive(s, time.Duration(c.Projection.KeepAlive))
 	return st, nil
 }
 
@@ -134,7 +134,7 @@ type Override struct {
 	Prewarm, Memory         *int
 	KeepAlive               *scenarios.Duration
 	PricingTable            string
-	Prices                  cost.Overrides
+	Prices                  pricing.Overrides
 }
 
 // Apply sets o's values in s.Capacity (creating the block) and validates s.

@@ -37,7 +37,8 @@ type Agent struct {
 	o agentOptions
 
 	mu       sync.Mutex
-	busy     string // run id of the assignment being run, or empty
+	busy     string    // run id of the assignment being run, or empty
+	handed   *handOver // from a controller in this process, for its next assignment
 	shutdown chan struct{}
 	shutOnce sync.Once
 }
@@ -198,23 +199,28 @@ func (a *Agent) accept(ctx context.Context, asg *pb.Assignment, log *slog.Logger
 }
 
 func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logger) (*session, error) {
-	s, err := scenarios.Parse(asg.GetScenarioFile(), []byte(asg.GetScenarioYaml()))
-	if err != nil {
-		return nil, fmt.Errorf("scenario: %w", err)
-	}
-	if asg.GetSeed() != 0 {
-		s.Seed = asg.GetSeed()
-	}
 	part, parts := int(asg.GetPart()), int(asg.GetParts())
+	s, plan := a.take(asg, part, parts)
+	if s == nil {
+		var err error
+		if s, err = scenarios.Parse(asg.GetScenarioFile(), []byte(asg.GetScenarioYaml())); err != nil {
+			return nil, fmt.Errorf("scenario: %w", err)
+		}
+		if asg.GetSeed() != 0 {
+			s.Seed = asg.GetSeed()
+		}
+	}
 	if err := a.o.allow.CheckTarget(s); err != nil {
 		return nil, err
 	}
 	if err := a.checkRate(s, parts); err != nil {
 		return nil, err
 	}
-	plan, err := scenarios.CompileShare(s, part, parts)
-	if err != nil {
-		return nil, err
+	if plan == nil {
+		var err error
+		if plan, err = scenarios.CompileShare(s, part, parts); err != nil {
+			return nil, err
+		}
 	}
 	if asg.GetStartUnixNanos() == 0 {
 		return nil, errors.New("assignment has no start time")
@@ -228,6 +234,7 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 		every:   durationOr(asg.GetSnapshotIntervalNanos(), DefaultSnapshot),
 		part:    part,
 		parts:   parts,
+		plan:    plan,
 		planned: plan.Planned(),
 		phases:  phasePlans(plan),
 		target:  describe(s.Target),
@@ -238,6 +245,7 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 		if warn == nil {
 			warn = func(msg string) { log.Warn("target", "warning", msg) }
 		}
+		var err error
 		if d, err = OpenTarget(drivers.WithWarn(ctx, warn), s); err != nil {
 			return nil, err
 		}
@@ -289,4 +297,36 @@ func describe(t scenarios.Target) string {
 		return t.Driver + " " + s.String()
 	}
 	return t.Driver
+}
+
+// handOver is what a controller in the same process gives its local agent
+// beside the assignment: the scenario it holds and this agent's share of
+// it compiled, so that a local run parses and compiles its scenario once
+// instead of a second time from the assignment's YAML.
+type handOver struct {
+	runID string
+	s     *scenarios.Scenario
+	share *scenarios.Plan
+}
+
+// hand keeps h for the assignment of run h.runID.
+func (a *Agent) hand(h *handOver) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.handed = h
+}
+
+// take returns the scenario and the compiled share handed over for asg,
+// or nils when there is none that fits it: the scenario then comes from
+// asg's YAML.
+func (a *Agent) take(asg *pb.Assignment, part, parts int) (*scenarios.Scenario, *scenarios.Plan) {
+	a.mu.Lock()
+	h := a.handed
+	a.handed = nil
+	a.mu.Unlock()
+	if h == nil || h.runID != asg.GetRunId() || h.share.Part != part || h.share.Parts != parts ||
+		(asg.GetSeed() != 0 && asg.GetSeed() != h.s.Seed) {
+		return nil, nil
+	}
+	return h.s, h.share
 }

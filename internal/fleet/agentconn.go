@@ -12,15 +12,17 @@ import (
 
 	pb "github.com/coldbench/coldbench/proto/coldbench/v1"
 	"github.com/coldbench/coldbench/results"
+	"github.com/coldbench/coldbench/scenarios"
 )
 
 // conn is the controller's side of one agent during a run.
 type conn struct {
 	ep          *Endpoint
 	index       int
-	part, parts int           // first share
-	offset, rtt time.Duration // agent clock minus controller clock; round trip
-	firstDue    time.Duration // offset of the share's first arrival from the run's start
+	part, parts int             // first share
+	offset, rtt time.Duration   // agent clock minus controller clock; round trip
+	firstDue    time.Duration   // offset of the share's first arrival from the run's start
+	share       *scenarios.Plan // the first share compiled, handed to a local agent
 
 	stream pb.Agent_RunClient
 	cancel context.CancelFunc

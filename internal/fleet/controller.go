@@ -140,11 +140,13 @@ func New(cfg Config) (*Controller, error) {
 	}
 	n := len(cfg.Agents)
 	for i, ep := range cfg.Agents {
-		share, err := scenarios.CompileShare(s, i, n)
-		if err != nil {
-			return nil, err
+		share := plan // one agent's share is the whole
+		if n > 1 {
+			if share, err = scenarios.CompileShare(s, i, n); err != nil {
+				return nil, err
+			}
 		}
-		ctl.conns = append(ctl.conns, &conn{ep: ep, index: i, part: i, parts: n, firstDue: firstArrival(share), status: "pending"})
+		ctl.conns = append(ctl.conns, &conn{ep: ep, index: i, part: i, parts: n, firstDue: firstArrival(share), share: share, status: "pending"})
 	}
 	return ctl, nil
 }
@@ -210,9 +212,18 @@ func (ctl *Controller) Start(ctx context.Context) error {
 		return err
 	}
 
-	data, err := EncodeScenario(ctl.cfg.Scenario)
-	if err != nil {
-		return err
+	// Agents in other processes parse the scenario from its YAML; an
+	// agent in this one is handed it, compiled.
+	var (
+		data []byte
+		err  error
+	)
+	for _, c := range ctl.conns {
+		if c.ep.local == nil && data == nil {
+			if data, err = ctl.cfg.Scenario.YAML(); err != nil {
+				return err
+			}
+		}
 	}
 	ctl.lead = ctl.computeLead()
 	ctl.streamCtx, ctl.cancelStream = context.WithCancel(context.WithoutCancel(ctx))
@@ -227,7 +238,12 @@ func (ctl *Controller) Start(ctx context.Context) error {
 		}
 		go ctl.recv(c)
 		asg := ctl.assignment(c, c.part, c.parts, 0)
-		asg.ScenarioFile, asg.ScenarioYaml = ctl.cfg.Scenario.File, string(data)
+		asg.ScenarioFile = ctl.cfg.Scenario.File
+		if c.ep.local != nil {
+			c.ep.local.hand(&handOver{runID: ctl.cfg.RunID, s: ctl.cfg.Scenario, share: c.share})
+		} else {
+			asg.ScenarioYaml = string(data)
+		}
 		c.send(&pb.ControllerMessage{Body: &pb.ControllerMessage_Assignment{Assignment: asg}})
 	}
 	ctl.renewDone = make(chan struct{})

@@ -186,7 +186,7 @@ func TestLeaseExpires(t *testing.T) {
 	t.Parallel()
 	eps, ds := localFleet(t, 1)
 	s := mustParse(t, "name: l\ntarget: {driver: sim}\nphases:\n  - {name: a, duration: 10s, rate: 100/s}\n")
-	data, err := EncodeScenario(s)
+	data, err := scenarios.Encode(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ type session struct {
 	lease       time.Duration
 	every       time.Duration
 	part, parts int
+	plan        *scenarios.Plan // the first share, compiled in prepare
 	planned     int64
 	phases      []results.PhasePlan // names and durations, for snapshots
 	target      string
@@ -162,7 +163,7 @@ loop:
 // startSegment starts an engine for part of parts of the scenario, over
 // the arrivals due from offset from on. Called with mu held.
 func (s *session) startSegment(ctx context.Context, part, parts int, from time.Duration) error {
-	plan, err := scenarios.CompileShare(s.s, part, parts)
+	plan, err := s.share(part, parts)
 	if err != nil {
 		return err
 	}
@@ -352,4 +353,14 @@ func (w *sendWatch) Invoke(ctx context.Context, c *drivers.Call) error {
 		}
 	}
 	return w.Driver.Invoke(ctx, c)
+}
+
+// share is part of parts of the scenario compiled: the share prepared with
+// the assignment when it is that one (a first segment), else compiled now
+// (a rebalance).
+func (s *session) share(part, parts int) (*scenarios.Plan, error) {
+	if s.plan != nil && s.plan.Part == part && s.plan.Parts == parts {
+		return s.plan, nil
+	}
+	return scenarios.CompileShare(s.s, part, parts)
 }

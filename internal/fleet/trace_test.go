@@ -19,7 +19,7 @@ func TestEncodeScenarioTrace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := EncodeScenario(s)
+		b, err := scenarios.Encode(s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,9 @@ type Endpoint struct {
 	Name   string
 	Client pb.AgentClient
 	close  func() error
+	// local is the agent of a Local endpoint, which this process's
+	// controller hands the compiled scenario directly.
+	local *Agent
 }
 
 // Close releases the connection (and, for a local agent, its server).
@@ -185,7 +188,7 @@ func Local(a *Agent) *Endpoint {
 		// NewClient fails only on a bad target or options, fixed here.
 		panic("fleet: local agent: " + err.Error())
 	}
-	return &Endpoint{Name: "local", Client: pb.NewAgentClient(conn), close: func() error {
+	return &Endpoint{Name: "local", Client: pb.NewAgentClient(conn), local: a, close: func() error {
 		err := conn.Close()
 		a.Shutdown()
 		srv.Stop()

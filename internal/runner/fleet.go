@@ -62,10 +62,11 @@ func startFleet(ctx context.Context, cfg Config) (ctl *fleet.Controller, close f
 		Log:         cfg.Log,
 		RunID:       cfg.RunID,
 	})
-	if err == nil {
-		err = ctl.Start(ctx)
-	}
 	if err != nil {
+		close()
+		return nil, nil, err // the scenario does not compile
+	}
+	if err = ctl.Start(ctx); err != nil {
 		close()
 		var re *fleet.RefusedError
 		if local && errors.As(err, &re) {

@@ -1,8 +1,10 @@
 // Package runner runs one scenario end to end: it hands the scenario to a
 // fleet controller (one in-process agent for a local run, remote agents
 // with --agents), journals the run directory as the run goes from the
-// controller's merged snapshots, and renders the report at the end. A run
-// interrupted at any point leaves a readable, incomplete-marked record.
+// controller's merged snapshots, and has the report rendered at the end
+// (Config.Render). A run interrupted at any point leaves a readable,
+// incomplete-marked record. It prints nothing: progress goes to the writer
+// the caller gives.
 package runner
 
 import (
@@ -12,14 +14,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/engine"
 	"github.com/coldbench/coldbench/internal/fleet"
-	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	// Driver, when set, is used instead of opening the scenario's target;
 	// the caller keeps ownership. Local runs only.
 	Driver drivers.Driver
+	// Render writes the reports beside the record at the end; nil writes
+	// none.
+	Render study.Renderer
 
 	// Agents, when set, runs the scenario on these agents ("host:port" or
 	// "dns:///name:port") instead of one agent in this process.
@@ -76,15 +80,16 @@ type Metrics interface {
 type Result struct {
 	Dir string
 	Run *results.Run
+	// JournalErr is the first failure to rewrite the record while the
+	// run went: the final record is on disk, so it weakened only the
+	// guarantee that a killed run leaves one, and is a warning.
+	JournalErr error
 }
 
 // Run runs cfg's scenario once. When ctx ends early the partial result is
 // written and returned together with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s := cfg.Scenario
-	if _, err := scenarios.Compile(s); err != nil {
-		return nil, err
-	}
 	ctl, closeAgents, err := startFleet(ctx, cfg)
 	if err != nil {
 		return notStarted(cfg, err) // notstarted.go
@@ -92,14 +97,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer closeAgents()
 	defer ctl.Close() // stops the agents if we return before the run's end
 
-	dir, err := runDir(cfg, time.Now())
+	dir, err := study.Dir(study.Run, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
 	}
 	meta := results.Meta{
 		Scenario:     s.Name,
 		ScenarioFile: s.File,
-		Target:       Describe(s.Target),
+		Target:       study.Describe(s.Target),
 		Driver:       s.Target.Driver,
 		Version:      cfg.Version,
 		StartedAt:    ctl.StartTime().UTC(),
@@ -168,7 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	meta.Fleet = ctl.Fleet()
 	meta.Complete = runErr == nil
 	if runErr != nil {
-		meta.Interrupted = interruption(ctx, runErr)
+		meta.Interrupted = study.Interruption(ctx, runErr)
 	}
 	meta.Thresholds = jd.final(tally, meta)
 	if err := j.Finish(tally, meta); err != nil {
@@ -178,15 +183,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := results.WriteHistogramLog(dir, tally); err != nil {
 		return nil, errors.Join(runErr, err)
 	}
-	if err := report.WriteFiles(dir, run); err != nil {
-		return nil, errors.Join(runErr, err)
+	if cfg.Render != nil {
+		if err := cfg.Render.Run(dir, run); err != nil {
+			return nil, errors.Join(runErr, err)
+		}
 	}
+	res := &Result{Dir: dir, Run: run}
 	if jerr != nil {
-		// The final record is on disk; a failed intermediate write only
-		// weakened the crash guarantee, so warn instead of failing.
-		fmt.Fprintf(os.Stderr, "warning: journaling %s: %v\n", filepath.Join(dir, results.RunFile), jerr)
+		res.JournalErr = fmt.Errorf("journaling %s: %w", filepath.Join(dir, results.RunFile), jerr)
 	}
-	return &Result{Dir: dir, Run: run}, runErr
+	return res, runErr
 }
 
 // Open opens the scenario's target, with the scenario's cold: headers
@@ -197,18 +203,3 @@ func Open(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, error) {
 
 // Detection maps a scenario's cold: block to the engine's signals.
 func Detection(c scenarios.Cold) engine.Detection { return fleet.Detection(c) }
-
-// Describe says what a target is, for people.
-func Describe(t scenarios.Target) string {
-	if s, ok := t.Config.(fmt.Stringer); ok {
-		return t.Driver + " " + s.String()
-	}
-	return t.Driver
-}
-
-func interruption(ctx context.Context, err error) string {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause.Error()
-	}
-	return err.Error()
-}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -14,7 +15,7 @@ import (
 // sweepOf is a record of measured settings: name, typical ms, warm p99 ms,
 // cold p99 ms, cold rate, monthly $.
 func sweepOf(strategy string, rows ...[6]float64) *results.Tune {
-	rec := &results.Tune{Strategy: strategy, Weight: 0.5, Complete: true}
+	rec := &results.Tune{Header: results.Header{Complete: true}, Strategy: strategy, Weight: 0.5}
 	for _, r := range rows {
 		mem, pre := int(r[0])/10, int(r[0])%10
 		rec.Settings = append(rec.Settings, results.TuneSetting{
@@ -96,7 +97,7 @@ func TestRecommendSkipsIncomplete(t *testing.T) {
 	}
 }
 
-func TestNewPlan(t *testing.T) {
+func TestNewSweep(t *testing.T) {
 	t.Parallel()
 	parse := func(extra string) *scenarios.Scenario {
 		t.Helper()
@@ -107,17 +108,17 @@ func TestNewPlan(t *testing.T) {
 		return s
 	}
 	// No block: every default, the keep-alive from the emulator.
-	p, err := NewPlan(parse(""))
+	p, err := NewSweep(parse(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Settings) != 4 || p.Settings[0] != (drivers.Settings{MemoryMB: 512}) || p.Strategy != "balanced" ||
 		p.ColdSamples != 10 || p.WarmSamples != 50 || p.KeepAlive != 7*time.Second || p.KeepAliveSource != "emulator" ||
-		p.Table.Name != cost.DefaultTable || p.Traffic.RequestsPerMonth() < 999_999 || !p.Phases {
+		p.Table.Name != pricing.DefaultTable || p.Traffic.RequestsPerMonth() < 999_999 || !p.Phases {
 		t.Errorf("defaults: %+v", p)
 	}
 	// keep_warm.concurrent stands for prewarm [0, n]; memory sorts.
-	p, err = NewPlan(parse("tune: {memory: [2048, 1024], keep_warm: {every: 3m, concurrent: 2}, keep_alive: 10m}\n"))
+	p, err = NewSweep(parse("tune: {memory: [2048, 1024], keep_warm: {every: 3m, concurrent: 2}, keep_alive: 10m}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestNewPlan(t *testing.T) {
 	if err := o.Apply(s); err != nil {
 		t.Fatal(err)
 	}
-	if p, err = NewPlan(s); err != nil {
+	if p, err = NewSweep(s); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Settings) != 2 || p.Strategy != "cost" || p.Table.Name != "cloud-run" || p.Traffic.Peak() != 2 {

@@ -7,26 +7,18 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
-	"github.com/coldbench/coldbench/internal/runner"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 )
 
 // newRecord starts the tuning record of a sweep.
-func newRecord(cfg Config, p *Plan, orig results.TuneOriginal) *results.Tune {
+func newRecord(cfg Config, p *Sweep, orig results.TuneOriginal) *results.Tune {
 	s := cfg.Scenario
-	now := time.Now().UTC()
 	rec := &results.Tune{
-		Schema:           results.TuneSchema,
-		Scenario:         s.Name,
-		ScenarioFile:     s.File,
-		Target:           runner.Describe(s.Target),
-		Driver:           s.Target.Driver,
-		ColdbenchVersion: cfg.Version,
-		StartedAt:        now,
-		FinishedAt:       now,
-		Host:             results.LocalHost(),
-		Strategy:         p.Strategy,
-		Weight:           p.Weight,
+		Header:   study.Header(results.TuneSchema, s, cfg.Version, time.Now()),
+		Host:     results.LocalHost(),
+		Strategy: p.Strategy,
+		Weight:   p.Weight,
 		Traffic: results.TuneTraffic{
 			Description:      p.TrafficDesc,
 			RequestsPerMonth: p.Traffic.RequestsPerMonth(),
@@ -34,7 +26,7 @@ func newRecord(cfg Config, p *Plan, orig results.TuneOriginal) *results.Tune {
 			PeakPerS:         p.Traffic.Peak(),
 			Hourly:           p.Traffic.Hourly[:],
 		},
-		Pricing:   pricingRecord(p.Table),
+		Pricing:   cost.PricingRecord(p.Table),
 		Mechanism: string(p.Mechanism),
 		KeepAlive: results.TuneKeepAlive{S: p.KeepAlive.Seconds(), Source: p.KeepAliveSource},
 		Samples:   results.TuneSamples{Cold: p.ColdSamples, Warm: p.WarmSamples},
@@ -55,26 +47,6 @@ func newRecord(cfg Config, p *Plan, orig results.TuneOriginal) *results.Tune {
 		}
 	}
 	return rec
-}
-
-// pricingRecord is t as the record stores it.
-func pricingRecord(t cost.Table) results.TunePricing {
-	return results.TunePricing{
-		Table:         t.Name,
-		Description:   t.Description,
-		Source:        t.Source,
-		GranularityMs: ms(t.Granularity),
-		Rates: map[string]float64{
-			"per_million_requests":           t.PerMillionRequests,
-			"gb_second":                      t.GBSecond,
-			"vcpu_second":                    t.VCPUSecond,
-			"provisioned_gb_second":          t.ProvisionedGBSecond,
-			"provisioned_duration_gb_second": t.ProvisionedDurationGBSecond,
-			"idle_gb_second":                 t.IdleGBSecond,
-			"idle_vcpu_second":               t.IdleVCPUSecond,
-			"mb_per_vcpu":                    t.MBPerVCPU,
-		},
-	}
 }
 
 // summarize fills in a setting's latencies from its samples, falling back
@@ -111,25 +83,6 @@ func summarize(ts *results.TuneSetting, samples *results.PhaseTally, run *result
 	ts.LatencyFrom = strings.Join(from, "+")
 }
 
-// costRecord is an estimate as the record stores it.
-func costRecord(e cost.Estimate) results.TuneCost {
-	return results.TuneCost{
-		RequestsPerMonth:  e.RequestsPerMonth,
-		Concurrency:       e.Concurrency,
-		PeakConcurrency:   e.PeakConcurrency,
-		ColdRate:          e.ColdRate,
-		PrewarmedShare:    e.PrewarmedShare,
-		KeepWarmEffective: e.KeepWarmEffective,
-		Requests:          e.Requests,
-		Duration:          e.Duration,
-		Capacity:          e.Capacity,
-		Idle:              e.Idle,
-		Pings:             e.Pings,
-		Monthly:           e.Monthly,
-		PerMillion:        e.PerMillion,
-	}
-}
-
 // typical is the time a request can expect to spend in the function at
 // the projected traffic, warm and cold times weighted by the projected
 // cold-start rate (see results.TuneSetting.TypicalMs), and what the times
@@ -138,10 +91,10 @@ func costRecord(e cost.Estimate) results.TuneCost {
 // which on a busy machine can move two equally fast settings apart by
 // more than the settings differ. Without them, the latency medians (not
 // tail percentiles, so that a handful of samples ranks steadily).
-func typical(ts *results.TuneSetting, b billing) (float64, string) {
+func typical(ts *results.TuneSetting, b cost.Billing) (float64, string) {
 	r := ts.Cost.ColdRate
-	if b.fnOK {
-		return (1-r)*ms(b.fnWarm) + r*ms(b.fnCold), "platform"
+	if b.FnOK {
+		return (1-r)*ms(b.FnWarm) + r*ms(b.FnCold), "platform"
 	}
 	warm, cold := ts.Warm.P50Ms, ts.Cold.P50Ms
 	switch {

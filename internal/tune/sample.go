@@ -2,14 +2,10 @@ package tune
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
@@ -26,7 +22,7 @@ import (
 type sampler struct {
 	d      drivers.Driver
 	detect engine.Detection
-	col    *collector
+	col    *cost.Collector
 	prefix string // request id prefix, per setting
 	seq    atomic.Uint64
 
@@ -37,7 +33,7 @@ type sampler struct {
 	mu    sync.Mutex          // guards tally and seen
 }
 
-func newSampler(d drivers.Driver, detect engine.Detection, col *collector, prefix string) *sampler {
+func newSampler(d drivers.Driver, detect engine.Detection, col *cost.Collector, prefix string) *sampler {
 	return &sampler{
 		d:      d,
 		detect: detect,
@@ -85,7 +81,7 @@ func (sp *sampler) record(k *call) {
 	sp.mu.Lock()
 	sp.tally.Phases[0].Record(k.s)
 	sp.mu.Unlock()
-	sp.col.observe(&k.c, k.s)
+	sp.col.Observe(&k.c, k.s)
 }
 
 // burst sends n requests at once and returns them. With prewarm P on the
@@ -186,127 +182,4 @@ func (sp *sampler) samples() *results.PhaseTally {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	return sp.tally.Clone().Phases[0]
-}
-
-// collector gathers what the cost model needs from every successful
-// request of a setting, sampled or replayed: billed durations as the
-// platform reports them and as measured, and memory used. It is an
-// engine.Observer, so it is quick and safe for concurrent use.
-type collector struct {
-	table cost.Table
-
-	mu       sync.Mutex
-	platform [3]mean // platform-reported billed duration, rounded by the table, by temperature
-	raw      [3]mean // platform-reported billed duration as reported
-	measured [3]mean // service time rounded by the table
-	service  [3]mean // service time
-	init     mean    // platform-reported init of cold requests
-	maxMem   int
-	mem      *hdrhistogram.Histogram // memory used, MB; nil until reported
-}
-
-// mean is a running sum and count of durations.
-type mean struct {
-	sum time.Duration
-	n   int64
-}
-
-func (m *mean) add(d time.Duration) { m.sum += d; m.n++ }
-
-// get is the mean, and false when there were no values.
-func (m mean) get() (time.Duration, bool) {
-	if m.n == 0 {
-		return 0, false
-	}
-	return m.sum / time.Duration(m.n), true
-}
-
-var _ engine.Observer = (*collector)(nil).observe
-
-func (c *collector) observe(call *drivers.Call, s results.Sample) {
-	if s.Outcome != drivers.OK {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := s.Temp
-	if call.Billed > 0 {
-		c.platform[t].add(c.table.Billed(call.Billed))
-		c.raw[t].add(call.Billed)
-		if t == drivers.Cold && call.Init > 0 {
-			c.init.add(call.Init)
-		}
-	}
-	c.measured[t].add(c.table.Billed(s.Service))
-	c.service[t].add(s.Service)
-	if call.MaxMemoryMB > 0 {
-		c.maxMem = max(c.maxMem, call.MaxMemoryMB)
-		if c.mem == nil {
-			c.mem = results.NewHistogram()
-		}
-		c.mem.RecordValue(int64(call.MaxMemoryMB))
-	}
-}
-
-// billing is what the collector learned, ready for the cost model.
-type billing struct {
-	source           string // "platform" or "measured"
-	warm, cold, busy time.Duration
-	count            int64
-	maxMemoryMB      int
-	memory           *results.MemoryUsed
-	// fnWarm and fnCold are the time a warm and a cold request spend in
-	// the function, as the platform reports it: its duration, and for a
-	// cold one its init too. fnOK is false when it reported neither.
-	fnWarm, fnCold time.Duration
-	fnOK           bool
-}
-
-// errNoRequests means no request of the setting succeeded, so there is
-// nothing to price.
-var errNoRequests = errors.New("no successful request to price")
-
-// billing summarises the setting: the platform's billed durations when it
-// reported any, else the measured service times. Requests of unknown
-// temperature count as warm. Busy, how long a request holds an instance,
-// is the unrounded warm billed duration (or service time).
-func (c *collector) billing() (billing, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	src, busySrc := &c.platform, &c.raw
-	b := billing{source: "platform", maxMemoryMB: c.maxMem, memory: results.MemoryUsedOf(c.mem)}
-	if c.platform[drivers.Warm].n+c.platform[drivers.Cold].n+c.platform[drivers.Unknown].n == 0 {
-		src, busySrc, b.source = &c.measured, &c.service, "measured"
-	}
-	warm := src[drivers.Warm]
-	warm.sum += src[drivers.Unknown].sum
-	warm.n += src[drivers.Unknown].n
-	busy := busySrc[drivers.Warm]
-	busy.sum += busySrc[drivers.Unknown].sum
-	busy.n += busySrc[drivers.Unknown].n
-	b.count = warm.n + src[drivers.Cold].n
-	var okW, okC bool
-	b.warm, okW = warm.get()
-	b.cold, okC = src[drivers.Cold].get()
-	b.busy, _ = busy.get()
-	switch {
-	case !okW && !okC:
-		return b, errNoRequests
-	case !okW: // only cold requests: the best guess at a warm one
-		b.warm = b.cold
-		b.busy, _ = busySrc[drivers.Cold].get()
-	case !okC:
-		b.cold = b.warm
-	}
-	rawCold, okRC := busySrc[drivers.Cold].get()
-	initMean, okI := c.init.get()
-	if b.source == "platform" && okW && okRC && okI {
-		b.fnWarm, b.fnCold, b.fnOK = b.busy, rawCold+initMean, true
-	}
-	return b, nil
-}
-
-// String describes the billing for progress lines.
-func (b billing) String() string {
-	return fmt.Sprintf("billed %v warm (%s)", b.warm, b.source)
 }

@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
 	"github.com/coldbench/coldbench/internal/runner"
-	"github.com/coldbench/coldbench/report"
+	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -22,8 +20,8 @@ import (
 // Config is one tuning run.
 type Config struct {
 	Scenario *scenarios.Scenario
-	// Plan is the sweep; nil means NewPlan(Scenario).
-	Plan *Plan
+	// Sweep is what to sweep; nil means NewSweep(Scenario).
+	Sweep *Sweep
 	// Driver, when set, is used instead of opening the scenario's target;
 	// the caller keeps ownership.
 	Driver drivers.Driver
@@ -35,6 +33,9 @@ type Config struct {
 	Version     string
 	// Progress receives a line per setting; nil for none.
 	Progress io.Writer
+	// Render writes the reports of the sweep and of each setting's run
+	// at their end; nil writes none.
+	Render study.Renderer
 	// Metrics, when set, sees each setting's phases as they run and its
 	// projected cost once measured (internal/telemetry).
 	Metrics Metrics
@@ -62,14 +63,14 @@ var ErrNotConfigurable = errors.New("the driver cannot change memory or prewarm 
 // put back at the end, also when a setting fails and when ctx is cancelled
 // (with a fresh context, so a cancelled ctx does not skip it). tune.json
 // is rewritten after every setting, so an interrupted sweep leaves a
-// record; report.md and report.html are written at the end either way.
+// record; the reports are rendered at the end either way (Config.Render).
 // When the sweep stops early the partial result is returned with the
 // error.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	s := cfg.Scenario
-	plan := cfg.Plan
+	plan := cfg.Sweep
 	if plan == nil {
-		if plan, err = NewPlan(s); err != nil {
+		if plan, err = NewSweep(s); err != nil {
 			return nil, err
 		}
 	}
@@ -91,18 +92,13 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := runDir(cfg, s)
+	dir, err := study.Dir(study.Tune, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
 	}
-	sw := &sweep{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
+	sw := &sweeper{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
 	if sw.out == nil {
 		sw.out = io.Discard
-	}
-	if len(s.Source) > 0 {
-		if err := os.WriteFile(filepath.Join(dir, results.ScenarioFile), s.Source, 0o644); err != nil {
-			return nil, fmt.Errorf("tuning run directory: %w", err)
-		}
 	}
 
 	// Put the original back whatever happens below, panics included.
@@ -130,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 // original learns the function's setting before the sweep, the one put
 // back at the end: from the driver, which knows, else from the scenario's
 // tune.current.
-func original(ctx context.Context, d drivers.Driver, plan *Plan, driver string) (results.TuneOriginal, error) {
+func original(ctx context.Context, d drivers.Driver, plan *Sweep, driver string) (results.TuneOriginal, error) {
 	desc, ok := d.(drivers.Describer)
 	if !ok && plan.Current != nil {
 		return results.TuneOriginal{MemoryMB: plan.Current.MemoryMB, Prewarm: plan.Current.Prewarm, Source: "scenario"}, nil
@@ -147,28 +143,10 @@ func original(ctx context.Context, d drivers.Driver, plan *Plan, driver string) 
 	return results.TuneOriginal{MemoryMB: de.MemoryMB, Prewarm: de.Prewarm, Source: "describe"}, nil
 }
 
-func runDir(cfg Config, s *scenarios.Scenario) (string, error) {
-	if cfg.Dir != "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return "", fmt.Errorf("tuning run directory: %w", err)
-		}
-		return cfg.Dir, nil
-	}
-	base := cfg.ResultsBase
-	if base == "" {
-		base = "results"
-	}
-	name := s.Name
-	if !strings.Contains(name, "tune") {
-		name += "-tune"
-	}
-	return results.NewDir(base, name, time.Now())
-}
-
-// sweep is one tuning run in progress.
-type sweep struct {
+// sweeper is one tuning run in progress.
+type sweeper struct {
 	cfg  Config
-	plan *Plan
+	plan *Sweep
 	d    drivers.Driver
 	conf drivers.Configurer
 	dir  string
@@ -178,7 +156,7 @@ type sweep struct {
 
 // current is the setting the recommendation is compared with: the
 // scenario's tune.current when it gives one, else the original.
-func (sw *sweep) current() drivers.Settings {
+func (sw *sweeper) current() drivers.Settings {
 	if c := sw.plan.Current; c != nil {
 		return *c
 	}
@@ -187,7 +165,7 @@ func (sw *sweep) current() drivers.Settings {
 
 // settings lists what to measure: the plan's, plus the current setting
 // when the plan leaves it out, so that the change can be told.
-func (sw *sweep) settings() []drivers.Settings {
+func (sw *sweeper) settings() []drivers.Settings {
 	list := append([]drivers.Settings(nil), sw.plan.Settings...)
 	o := sw.current()
 	for _, s := range list {
@@ -200,7 +178,7 @@ func (sw *sweep) settings() []drivers.Settings {
 
 // run measures every setting in turn, stopping at the first failure or
 // when ctx ends. Each finished setting is written to tune.json at once.
-func (sw *sweep) run(ctx context.Context) error {
+func (sw *sweeper) run(ctx context.Context) error {
 	list := sw.settings()
 	p := sw.plan
 	fmt.Fprintf(sw.out, "tuning %s: %d settings, %d cold and %d warm samples each%s; pricing %s, traffic %s\n",
@@ -240,7 +218,7 @@ func (sw *sweep) run(ctx context.Context) error {
 }
 
 // phasesNote says what phases run at each setting, for the first line.
-func phasesNote(s *scenarios.Scenario, p *Plan) string {
+func phasesNote(s *scenarios.Scenario, p *Sweep) string {
 	if !p.Phases || len(s.Phases) == 0 {
 		return ""
 	}
@@ -257,7 +235,7 @@ func phasesNote(s *scenarios.Scenario, p *Plan) string {
 }
 
 // measure configures one setting and measures it into ts.
-func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.TuneSetting) error {
+func (sw *sweeper) measure(ctx context.Context, set drivers.Settings, ts *results.TuneSetting) error {
 	p := sw.plan
 	platform := set // what the platform is asked for
 	if p.Mechanism == cost.KeepWarm {
@@ -267,7 +245,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		return fmt.Errorf("configure: %w", err)
 	}
 
-	col := &collector{table: p.Table}
+	col := cost.NewCollector(p.Table)
 	sp := newSampler(sw.d, runner.Detection(sw.cfg.Scenario.Cold), col, "tune-"+ts.Name+"-")
 	if p.ColdSamples > 0 {
 		if _, err := sp.cold(ctx, p.ColdSamples, platform.Prewarm, sw.makeCold); err != nil {
@@ -293,8 +271,9 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 			Scenario: &plain,
 			Dir:      filepath.Join(sw.dir, filepath.FromSlash(ts.RunDir)),
 			Version:  sw.cfg.Version,
-			Observer: col.observe,
+			Observer: col.Observe,
 			Driver:   sw.d,
+			Render:   sw.cfg.Render,
 		}
 		if m := sw.cfg.Metrics; m != nil {
 			rc.Metrics = m.Setting(set)
@@ -310,36 +289,30 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 		}
 	}
 	summarize(ts, sp.samples(), run)
-	b, err := col.billing()
+	b, err := col.Billing()
 	if err != nil {
 		return err
 	}
-	ts.Billed = results.TuneBilled{
-		Source:     b.source,
-		WarmMeanMs: ms(b.warm),
-		ColdMeanMs: ms(b.cold),
-		BusyMs:     ms(b.busy),
-		Count:      b.count,
-	}
-	ts.MaxMemoryUsedMB = b.maxMemoryMB
-	ts.MemoryUsed = b.memory
-	if b.maxMemoryMB > 0 && set.MemoryMB > 0 {
-		ts.MemoryHeadroom = max(0, 1-float64(b.maxMemoryMB)/float64(set.MemoryMB))
+	ts.Billed = b.Record()
+	ts.MaxMemoryUsedMB = b.MaxMemoryMB
+	ts.MemoryUsed = b.Memory
+	if b.MaxMemoryMB > 0 && set.MemoryMB > 0 {
+		ts.MemoryHeadroom = max(0, 1-float64(b.MaxMemoryMB)/float64(set.MemoryMB))
 	}
 	est, err := cost.Compute(p.Table, p.Traffic, cost.Usage{
 		MemoryMB:      set.MemoryMB,
 		Prewarm:       set.Prewarm,
 		Mechanism:     p.Mechanism,
 		KeepWarmEvery: p.KeepWarmEvery,
-		WarmBilled:    b.warm,
-		ColdBilled:    b.cold,
-		Busy:          b.busy,
+		WarmBilled:    b.Warm,
+		ColdBilled:    b.Cold,
+		Busy:          b.Busy,
 		KeepAlive:     p.KeepAlive,
 	})
 	if err != nil {
 		return fmt.Errorf("cost: %w", err)
 	}
-	ts.Cost = costRecord(est)
+	ts.Cost = cost.CostRecord(est)
 	if m := sw.cfg.Metrics; m != nil {
 		m.Cost(set, ts.Cost.PerMillion)
 	}
@@ -350,7 +323,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 
 // makeCold makes the next request land on a new instance: the driver's
 // ForceCold where it has one, else an idle gap longer than the keep-alive.
-func (sw *sweep) makeCold(ctx context.Context) error {
+func (sw *sweeper) makeCold(ctx context.Context) error {
 	if f, ok := sw.d.(drivers.ColdForcer); ok {
 		return sw.step(ctx, f.ForceCold)
 	}
@@ -372,7 +345,7 @@ func idleGap(keepAlive time.Duration) time.Duration {
 }
 
 // step runs a control-plane call with the plan's step timeout.
-func (sw *sweep) step(ctx context.Context, f func(context.Context) error) error {
+func (sw *sweeper) step(ctx context.Context, f func(context.Context) error) error {
 	sctx, cancel := context.WithTimeout(ctx, sw.plan.StepTimeout)
 	defer cancel()
 	return f(sctx)
@@ -381,7 +354,7 @@ func (sw *sweep) step(ctx context.Context, f func(context.Context) error) error 
 // restore puts the original setting back with a fresh context: through
 // the driver's drivers.Restorer when it has one (it knows everything it
 // changed), else by configuring the original memory and prewarm.
-func (sw *sweep) restore(orig results.TuneOriginal) error {
+func (sw *sweeper) restore(orig results.TuneOriginal) error {
 	ctx, cancel := context.WithTimeout(context.Background(), sw.plan.StepTimeout)
 	defer cancel()
 	if r, ok := sw.d.(drivers.Restorer); ok {
@@ -392,13 +365,13 @@ func (sw *sweep) restore(orig results.TuneOriginal) error {
 
 // finish ranks the settings, writes the final record and the reports, and
 // returns the result with the sweep's error, if any.
-func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
+func (sw *sweeper) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	rec := sw.rec
 	rec.FinishedAt = time.Now().UTC()
 	rec.Complete = sweepErr == nil
 	if sweepErr != nil {
 		if ctx.Err() != nil {
-			rec.Interrupted = interruption(ctx, sweepErr)
+			rec.Interrupted = study.Interruption(ctx, sweepErr)
 		} else {
 			rec.Error = sweepErr.Error()
 		}
@@ -408,8 +381,10 @@ func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	if err := results.WriteTune(sw.dir, rec); err != nil {
 		errs = append(errs, err)
 	}
-	if err := report.WriteTuneFiles(sw.dir, rec); err != nil {
-		errs = append(errs, fmt.Errorf("tuning report: %w", err))
+	if r := sw.cfg.Render; r != nil {
+		if err := r.Tune(sw.dir, rec); err != nil {
+			errs = append(errs, fmt.Errorf("tuning report: %w", err))
+		}
 	}
 	if rec.RestoreError != "" {
 		errs = append(errs, fmt.Errorf("restore the original setting: %s", rec.RestoreError))
@@ -419,14 +394,4 @@ func (sw *sweep) finish(ctx context.Context, sweepErr error) (*Result, error) {
 		errs = append([]error{sweepErr}, errs...)
 	}
 	return res, errors.Join(errs...)
-}
-
-func interruption(ctx context.Context, err error) string {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause.Error()
-	}
-	if strings.TrimSpace(err.Error()) == "" {
-		return "interrupted"
-	}
-	return err.Error()
 }

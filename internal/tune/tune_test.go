@@ -16,6 +16,8 @@ import (
 	simdriver "github.com/coldbench/coldbench/drivers/sim"
 	"github.com/coldbench/coldbench/internal/cost"
 	emulator "github.com/coldbench/coldbench/internal/sim"
+	"github.com/coldbench/coldbench/pricing"
+	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -90,7 +92,7 @@ tune:
 	before := d.Emulator().Config()
 	dir := t.TempDir()
 	var progress bytes.Buffer
-	res, err := Run(context.Background(), Config{Scenario: s, Driver: d, Dir: dir, Progress: &progress})
+	res, err := Run(context.Background(), Config{Scenario: s, Driver: d, Dir: dir, Progress: &progress, Render: report.Files{}})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
@@ -105,7 +107,7 @@ tune:
 
 	// The expected answers, from the model.
 	model := s.Target.Config.(*simdriver.Config).Emulator()
-	table, _ := cost.Lookup("aws-lambda-x86_64")
+	table, _ := pricing.Lookup("aws-lambda-x86_64")
 	const perMonth = 100_000.0
 	onDemand := func(mem int) float64 {
 		billed := emulator.BilledDuration(model.HandlerTime(mem)).Seconds()

@@ -10,12 +10,11 @@ package tune
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
@@ -25,22 +24,17 @@ var (
 	DefaultPrewarm = []int{0}
 )
 
-// Defaults for the samples, the strategy, the traffic and the keep-alive.
+// Defaults for the samples and the strategy (the traffic's and the
+// keep-alive's are internal/cost's).
 const (
-	DefaultColdSamples      = 10
-	DefaultWarmSamples      = 50
-	DefaultStrategy         = scenarios.StrategyBalanced
-	DefaultWeight           = 0.5
-	DefaultRequestsPerMonth = 1_000_000
-	// DefaultKeepAlive is the idle lifetime assumed for an on-demand
-	// instance when neither the scenario nor the driver says: Lambda
-	// keeps idle environments for an undocumented 5 to 15 minutes, and
-	// the low end errs towards more cold starts.
-	DefaultKeepAlive = 5 * time.Minute
+	DefaultColdSamples = 10
+	DefaultWarmSamples = 50
+	DefaultStrategy    = scenarios.StrategyBalanced
+	DefaultWeight      = 0.5
 )
 
-// Plan is a tuning sweep with every default filled in.
-type Plan struct {
+// Sweep is a tuning sweep with every default filled in.
+type Sweep struct {
 	Settings []drivers.Settings // in sweep order: memory ascending, then prewarm
 	// Current is the setting to compare the recommendation with, from
 	// tune.current; nil means the function's setting before the sweep
@@ -69,13 +63,13 @@ type Plan struct {
 	StepTimeout time.Duration
 }
 
-// NewPlan reads s's tune: block (none is all defaults) into a Plan.
-func NewPlan(s *scenarios.Scenario) (*Plan, error) {
+// NewSweep reads s's tune: block (none is all defaults) into a Sweep.
+func NewSweep(s *scenarios.Scenario) (*Sweep, error) {
 	t := s.Tune
 	if t == nil {
 		t = &scenarios.Tune{}
 	}
-	p := &Plan{
+	p := &Sweep{
 		ColdSamples: DefaultColdSamples,
 		WarmSamples: DefaultWarmSamples,
 		Phases:      t.Phases == nil || *t.Phases,
@@ -124,52 +118,18 @@ func NewPlan(s *scenarios.Scenario) (*Plan, error) {
 	}
 
 	var err error
-	if p.Traffic, p.TrafficDesc, err = traffic(t.Traffic); err != nil {
+	if p.Traffic, p.TrafficDesc, err = cost.TrafficOf(t.Traffic); err != nil {
 		return nil, err
 	}
-	name := cmpOr(t.Pricing.Table, cost.DefaultTable)
-	if p.Table, err = cost.Lookup(name); err != nil {
+	name := cmpOr(t.Pricing.Table, pricing.DefaultTable)
+	if p.Table, err = pricing.Lookup(name); err != nil {
 		return nil, fmt.Errorf("tune: pricing: %w", err)
 	}
 	p.Table = p.Table.Apply(t.Pricing.Overrides)
 
-	p.KeepAlive, p.KeepAliveSource = KeepAlive(s, time.Duration(t.KeepAlive))
+	p.KeepAlive, p.KeepAliveSource = cost.KeepAlive(s, time.Duration(t.KeepAlive))
 	return p, nil
 }
-
-// traffic turns a traffic: block into hourly rates and a description.
-func traffic(t scenarios.Traffic) (cost.Traffic, string, error) {
-	switch {
-	case t.Rate != nil:
-		tr, err := cost.Daily(float64(*t.Rate), t.Daily)
-		if err != nil {
-			return tr, "", fmt.Errorf("tune: traffic: %w", err)
-		}
-		desc := fmt.Sprintf("%s/s", trimFloat(float64(*t.Rate)))
-		if len(t.Daily) > 0 {
-			desc += fmt.Sprintf(" shaped by a daily pattern (peak %s/s)", trimFloat(tr.Peak()))
-		}
-		return tr, desc + fmt.Sprintf(", %s requests a month", count(tr.RequestsPerMonth())), nil
-	case t.RequestsPerMonth > 0:
-		return cost.PerMonth(t.RequestsPerMonth), count(t.RequestsPerMonth) + " requests a month", nil
-	}
-	return cost.PerMonth(DefaultRequestsPerMonth), count(DefaultRequestsPerMonth) + " requests a month (the default; set tune.traffic)", nil
-}
-
-// count formats a count with thousands separators: 10,000,000.
-func count(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 0, 64)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-func trimFloat(f float64) string { return strconv.FormatFloat(f, 'g', 4, 64) }
 
 func cmpOr(s, def string) string {
 	if s == "" {
@@ -191,7 +151,7 @@ type Override struct {
 	RequestsPerMonth *float64
 	Rate             *scenarios.Rate
 	PricingTable     string
-	Prices           cost.Overrides
+	Prices           pricing.Overrides
 	Current          *scenarios.TuneSetting
 	Phases           *bool
 }

@@ -1,24 +1,27 @@
-package fleet
+package scenarios
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/coldbench/coldbench/drivers"
-	"github.com/coldbench/coldbench/internal/engine"
-	"github.com/coldbench/coldbench/scenarios"
 )
 
-// EncodeScenario writes s as scenario YAML that scenarios.Parse reads back
-// into the same scenario. The controller sends it in every assignment, so
-// an agent runs exactly the scenario the controller holds, overrides and
-// changes made in Go included (a --target URL, a tuning sweep's settings),
-// not the file it was first loaded from.
+// YAML is s as scenario YAML that Parse reads back into the same scenario:
+// what a controller sends to agents in other processes. It is the text s
+// was parsed from while nothing changed s since (SetTarget marks it
+// changed); else s is encoded afresh by Encode.
+func (s *Scenario) YAML() ([]byte, error) {
+	if len(s.Source) > 0 && !s.changed {
+		return s.Source, nil
+	}
+	return Encode(s)
+}
+
+// Encode writes s as scenario YAML that Parse reads back into the same
+// scenario, overrides and changes made in Go included (a --target URL).
 //
 // Fields are written by their yaml tags. Nil pointers and empty slices and
 // maps are left out, and so are zero durations outside the target block,
@@ -27,7 +30,7 @@ import (
 // shape, a written "duration: 0s" an error). The target block is the
 // driver's name beside its configuration, whose zero durations are kept:
 // there an absent field takes the driver's default, which may not be zero.
-func EncodeScenario(s *scenarios.Scenario) ([]byte, error) {
+func Encode(s *Scenario) ([]byte, error) {
 	n, omit, err := encodeValue(reflect.ValueOf(s).Elem(), false)
 	if err != nil {
 		return nil, fmt.Errorf("encode scenario %s: %w", s.Name, err)
@@ -42,11 +45,10 @@ func EncodeScenario(s *scenarios.Scenario) ([]byte, error) {
 	return out, nil
 }
 
+// The decoder's types (decode.go), and these.
 var (
-	targetType    = reflect.TypeFor[scenarios.Target]()
-	durationType  = reflect.TypeFor[scenarios.Duration]()
-	timeDurType   = reflect.TypeFor[time.Duration]()
-	marshalerType = reflect.TypeFor[yaml.Marshaler]()
+	scenarioDurType = reflect.TypeFor[Duration]()
+	marshalerType   = reflect.TypeFor[yaml.Marshaler]()
 )
 
 // encodeValue encodes v as a YAML node, or says to leave it out; inTarget
@@ -59,13 +61,13 @@ func encodeValue(v reflect.Value, inTarget bool) (n *yaml.Node, omit bool, err e
 		return encodeValue(v.Elem(), inTarget)
 	}
 	switch {
-	case v.Type() == durationType || v.Type() == timeDurType:
+	case v.Type() == scenarioDurType || v.Type() == durationType:
 		if v.Int() == 0 && !inTarget {
 			return nil, true, nil
 		}
 		return scalarNode(time.Duration(v.Int()).String()), false, nil
 	case v.Type() == targetType:
-		return encodeTarget(v.Interface().(scenarios.Target))
+		return encodeTarget(v.Interface().(Target))
 	case v.Type().Implements(marshalerType):
 		return encodeAny(v.Interface())
 	}
@@ -114,7 +116,7 @@ func encodeValue(v reflect.Value, inTarget bool) (n *yaml.Node, omit bool, err e
 }
 
 // encodeTarget writes driver: beside the driver's whole configuration.
-func encodeTarget(t scenarios.Target) (*yaml.Node, bool, error) {
+func encodeTarget(t Target) (*yaml.Node, bool, error) {
 	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	m.Content = append(m.Content, scalarNode("driver"), scalarNode(t.Driver))
 	if t.Config == nil {
@@ -144,35 +146,4 @@ func encodeAny(x any) (*yaml.Node, bool, error) {
 
 func scalarNode(s string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-}
-
-// OpenTarget opens a scenario's target, with the scenario's cold: headers
-// applied to drivers that read them.
-func OpenTarget(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, error) {
-	if hs, ok := s.Target.Config.(drivers.ColdHeaderSetter); ok {
-		hs.SetColdHeaders(s.Cold.Headers, s.Cold.InstanceHeader)
-	}
-	if bs, ok := s.Target.Config.(drivers.ColdBodySetter); ok {
-		bs.SetColdBody(s.Cold.Body.Markers())
-	}
-	d, err := drivers.Open(ctx, s.Target.Driver, s.Target.Config)
-	if err != nil {
-		return nil, fmt.Errorf("target: %w", err)
-	}
-	return d, nil
-}
-
-// Detection maps a scenario's cold: block to the engine's signals.
-func Detection(c scenarios.Cold) engine.Detection {
-	return engine.Detection{
-		Platform: !c.IgnorePlatform,
-		Header:   true,
-		Instance: !c.IgnorePlatform,
-		Infer:    c.InferEnabled(),
-	}
-}
-
-// Trace maps a scenario's trace: block to the engine's trace context.
-func Trace(t scenarios.Trace) engine.Trace {
-	return engine.Trace{Off: !t.On(), Sampled: t.Ratio(), State: t.TraceState}
 }

@@ -13,6 +13,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// This file is the strict YAML decoder behind Parse; encode.go holds its
+// inverse, Encode.
+
 // maxWalk bounds the nodes one Parse visits, so that a file of aliases to
 // aliases (a "billion laughs") is an error, not an hour of work.
 const maxWalk = 1 << 18

@@ -1,48 +1,36 @@
 package results
 
-import "time"
-
-// PlanSchema is the version tag of plan.json.
-const PlanSchema = "coldbench.plan/v1"
+// CapacitySchema is the version tag of plan.json.
+const CapacitySchema = "coldbench.plan/v1"
 
 // Files of a capacity-planning run directory, beside report.md and
 // report.html.
 const (
-	PlanFile = "plan.json" // the Plan record
-	StepsDir = "steps"     // one run directory per step, steps/NAME/run.json
+	CapacityFile = "plan.json" // the Capacity record
+	StepsDir     = "steps"     // one run directory per step, steps/NAME/run.json
 )
 
-// Plan is the record of a capacity-planning run: the stepped ramp, every
+// Capacity is the record of a capacity-planning run: the stepped ramp, every
 // step's measurements, the maximum sustainable rate and the knee, and the
 // projection for a target traffic. It is the content of plan.json; the
 // JSON field names are a contract.
-type Plan struct {
-	Schema           string    `json:"schema"`
-	Scenario         string    `json:"scenario"`
-	ScenarioFile     string    `json:"scenario_file"`
-	Target           string    `json:"target"`
-	Driver           string    `json:"driver"`
-	ColdbenchVersion string    `json:"coldbench_version"`
-	StartedAt        time.Time `json:"started_at"`  // UTC
-	FinishedAt       time.Time `json:"finished_at"` // UTC; for an incomplete ramp, when last written
-	// Complete is set when the ramp ended as planned: at a confirmed
-	// failing step or after the last rate.
-	Complete    bool   `json:"complete"`
+type Capacity struct {
+	Header
 	Interrupted string `json:"interrupted,omitempty"`
 	Error       string `json:"error,omitempty"` // the failure that ended the ramp
 	Host        Host   `json:"host"`
 
-	Ramp     PlanRamp   `json:"ramp"`
-	Stop     PlanStop   `json:"stop"`
-	KneeRise float64    `json:"knee_rise"` // the latency rise over the baseline that marks the knee, 0.5 = 50%
-	Steps    []PlanStep `json:"steps"`
+	Ramp     CapacityRamp   `json:"ramp"`
+	Stop     CapacityStop   `json:"stop"`
+	KneeRise float64        `json:"knee_rise"` // the latency rise over the baseline that marks the knee, 0.5 = 50%
+	Steps    []CapacityStep `json:"steps"`
 
-	Result     PlanResult      `json:"result"`
-	Projection *PlanProjection `json:"projection,omitempty"`
+	Result     CapacityResult      `json:"result"`
+	Projection *CapacityProjection `json:"projection,omitempty"`
 }
 
-// PlanRamp is the ramp asked for.
-type PlanRamp struct {
+// CapacityRamp is the ramp asked for.
+type CapacityRamp struct {
 	Rates    []float64 `json:"rates"` // every step's target rate, requests/second
 	Step     float64   `json:"step,omitempty"`
 	Factor   float64   `json:"factor,omitempty"`
@@ -51,8 +39,8 @@ type PlanRamp struct {
 	Confirm  bool      `json:"confirm"` // a failing step is run once more before the ramp stops
 }
 
-// PlanStop is what fails a step. P99Ms 0 is no latency target.
-type PlanStop struct {
+// CapacityStop is what fails a step. P99Ms 0 is no latency target.
+type CapacityStop struct {
 	P99Ms        float64 `json:"p99_ms,omitempty"`
 	ErrorRate    float64 `json:"error_rate"`
 	ThrottleRate float64 `json:"throttle_rate"`
@@ -61,8 +49,8 @@ type PlanStop struct {
 	MinAchieved float64 `json:"min_achieved"`
 }
 
-// PlanStep is one step's measured part.
-type PlanStep struct {
+// CapacityStep is one step's measured part.
+type CapacityStep struct {
 	Name   string  `json:"name"`    // "07-180rps", also its run directory's name
 	RunDir string  `json:"run_dir"` // relative to the plan's directory
 	Target float64 `json:"target_rps"`
@@ -99,7 +87,7 @@ type PlanStep struct {
 	Concurrency float64 `json:"concurrency"`
 	// Instances is what the platform reported (drivers.Describer) during
 	// the measured part; nil when the driver cannot tell.
-	Instances *PlanInstances `json:"instances,omitempty"`
+	Instances *CapacityInstances `json:"instances,omitempty"`
 	// Billed is the step's billed durations, for the projection.
 	Billed TuneBilled `json:"billed"`
 
@@ -111,17 +99,17 @@ type PlanStep struct {
 	Overruled []string `json:"overruled,omitempty"`
 }
 
-// PlanInstances is the platform's instance count over a step's measured
+// CapacityInstances is the platform's instance count over a step's measured
 // part, from polling.
-type PlanInstances struct {
+type CapacityInstances struct {
 	Max     int     `json:"max"`
 	Mean    float64 `json:"mean"`
 	Samples int     `json:"samples"`
 }
 
-// PlanResult is what the ramp found. Indexes are into Plan.Steps, -1 for
+// CapacityResult is what the ramp found. Indexes are into Capacity.Steps, -1 for
 // none.
-type PlanResult struct {
+type CapacityResult struct {
 	// MaxSustainable is the last passing step before the first failing
 	// one: the highest rate the target sustained.
 	MaxSustainable    int     `json:"max_sustainable_step"`
@@ -143,9 +131,9 @@ type PlanResult struct {
 	StepsPlanned int     `json:"steps_planned"`
 }
 
-// PlanProjection is the target traffic projected on what the ramp
+// CapacityProjection is the target traffic projected on what the ramp
 // measured.
-type PlanProjection struct {
+type CapacityProjection struct {
 	Traffic TuneTraffic `json:"traffic"`
 	// TrafficFrom is "scenario" or "max-sustainable" (no traffic given:
 	// the highest rate the ramp sustained).
@@ -174,16 +162,16 @@ type PlanProjection struct {
 	Cost              TuneCost  `json:"cost"`
 }
 
-// WritePlan stores p as dir/plan.json, atomically.
-func WritePlan(dir string, p *Plan) error {
-	return writeRecord(dir, PlanFile, "capacity plan", p)
+// WriteCapacity stores p as dir/plan.json, atomically.
+func WriteCapacity(dir string, p *Capacity) error {
+	return writeRecord(dir, CapacityFile, "capacity plan", p)
 }
 
-// LoadPlan reads a capacity plan from path, a plan directory or the
+// LoadCapacity reads a capacity plan from path, a plan directory or the
 // plan.json in one, checking its schema.
-func LoadPlan(path string) (*Plan, error) {
-	var p Plan
-	if err := loadRecord(path, PlanFile, "capacity plan", "plan record", &p, &p.Schema, PlanSchema); err != nil {
+func LoadCapacity(path string) (*Capacity, error) {
+	var p Capacity
+	if err := loadRecord(path, CapacityFile, "capacity plan", "plan record", &p, &p.Schema, CapacitySchema); err != nil {
 		return nil, err
 	}
 	return &p, nil
