@@ -117,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 
 		// YAML itself.
 		{"duplicate key", ok + "name: u\n", "7:1", "name", `"name" is set twice (first at line 1)`},
-		{"syntax error", "name: t\nphases: [\n", "2:9", "", "invalid YAML"}, // the '[' left open
+		{"syntax error", "name: t\nphases: [\n", "2:9", "", "invalid YAML"},                                         // the '[' left open
 		{"syntax error deep", ok + "  - name: c\n    rate: 10\n    duration: 1s: 2s\n", "9:15", "", "invalid YAML"}, // the value "1s" that a second colon follows
 		{"tab indent", "name: t\n\tphases: []\n", "2:1", "", "invalid YAML"},
 		{"binary", "name: t\n\x00\x01\x02", "2:1", "", "not a text file: byte 0x00 at offset 8"},
