@@ -51,6 +51,9 @@ type agentOptions struct {
 	observer engine.Observer
 	// clockOffset is a test's wrong clock (WithClockOffset).
 	clockOffset time.Duration
+	// protocol is ProtocolVersion, or a test's other one
+	// (WithProtocolVersion).
+	protocol uint32
 }
 
 // AgentOption configures an Agent.
@@ -82,6 +85,12 @@ func WithVersion(v string) AgentOption {
 	return func(o *agentOptions) error { o.version = v; return nil }
 }
 
+// WithProtocolVersion makes the agent speak protocol version v instead of
+// ProtocolVersion: for tests of a version-skewed controller and agent.
+func WithProtocolVersion(v uint32) AgentOption {
+	return func(o *agentOptions) error { o.protocol = v; return nil }
+}
+
 // WithLogger sets the agent's structured log.
 func WithLogger(l *slog.Logger) AgentOption {
 	return func(o *agentOptions) error { o.log = l; return nil }
@@ -102,7 +111,7 @@ func WithObserver(f engine.Observer) AgentOption {
 
 // NewAgent makes an agent service.
 func NewAgent(opts ...AgentOption) (*Agent, error) {
-	o := agentOptions{version: "dev", log: slog.New(slog.DiscardHandler)}
+	o := agentOptions{version: "dev", log: slog.New(slog.DiscardHandler), protocol: ProtocolVersion}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -131,6 +140,8 @@ func (a *Agent) Info(context.Context, *pb.InfoRequest) (*pb.InfoReply, error) {
 		MaxRate:      a.o.maxRate,
 		AllowTargets: a.o.allow,
 		Busy:         busy,
+		// ProtocolVersion: the controller compares.
+		ProtocolVersion: a.o.protocol,
 	}, nil
 }
 
@@ -155,8 +166,12 @@ func (a *Agent) Run(stream pb.Agent_RunServer) error {
 	sess, err := a.accept(stream.Context(), asg, log)
 	if err != nil {
 		log.Warn("assignment refused", "err", err)
+		code := pb.AgentError_REFUSED
+		if errors.As(err, new(invalidError)) {
+			code = pb.AgentError_INVALID
+		}
 		return stream.Send(&pb.AgentMessage{Body: &pb.AgentMessage_Error{Error: &pb.AgentError{
-			Code: pb.AgentError_REFUSED, Message: err.Error(),
+			Code: code, Message: err.Error(),
 		}}})
 	}
 	defer a.release(sess)
@@ -190,23 +205,26 @@ func (a *Agent) accept(ctx context.Context, asg *pb.Assignment, log *slog.Logger
 }
 
 func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logger) (*session, error) {
+	if err := checkProtocol(a.o.protocol, asg.GetProtocolVersion()); err != nil {
+		return nil, invalidError{err}
+	}
 	s, err := scenarios.Parse(asg.GetScenarioFile(), []byte(asg.GetScenarioYaml()))
 	if err != nil {
-		return nil, fmt.Errorf("scenario: %w", err)
+		return nil, invalidError{fmt.Errorf("scenario: %w", err)}
 	}
 	if asg.GetSeed() != 0 {
 		s.Seed = asg.GetSeed()
 	}
 	part, parts := int(asg.GetPart()), int(asg.GetParts())
 	if err := a.o.allow.CheckTarget(s); err != nil {
-		return nil, err
+		return nil, invalidError{err}
 	}
 	if err := a.checkRate(s, parts); err != nil {
-		return nil, err
+		return nil, invalidError{err}
 	}
 	plan, err := scenarios.CompileShare(s, part, parts)
 	if err != nil {
-		return nil, err
+		return nil, invalidError{err}
 	}
 	if asg.GetStartUnixNanos() == 0 {
 		return nil, errors.New("assignment has no start time")
@@ -234,6 +252,12 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 	sess.drv = newSendWatch(d)
 	return sess, nil
 }
+
+// invalidError marks a refusal of the assignment itself (AgentError
+// INVALID), as against one of the moment (busy, target unreachable).
+type invalidError struct{ error }
+
+func (e invalidError) Unwrap() error { return e.error }
 
 // checkRate refuses a share above the agent's rate cap.
 func (a *Agent) checkRate(s *scenarios.Scenario, parts int) error {
