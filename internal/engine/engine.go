@@ -112,6 +112,18 @@ type Engine struct {
 	sent, done, inflight, errs, colds, dropped atomic.Int64
 	phase                                      atomic.Int32
 	began                                      atomic.Int64 // unix nanos of the first phase's start
+	// pos is how far the pacer loop got: phase<<48 | arrivals of that
+	// phase handed to a worker or dropped. Read with Position.
+	pos atomic.Uint64
+}
+
+// Position is how far the run got through its plan: every arrival before
+// arrival next of phase (numbered as the phase's Schedule numbers them)
+// was sent or dropped. A fleet agent reports it so that, if it is lost,
+// the survivors resume its share right after.
+func (e *Engine) Position() (phase int, next uint64) {
+	p := e.pos.Load()
+	return int(p >> 48), p & (1<<48 - 1)
 }
 
 // held is a sample waiting for the inferrer to be believed.
@@ -205,6 +217,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		e.tally.Phases[i].Start = start
 		e.mu.Unlock()
 		end := start.Add(p.Duration)
+		e.pos.Store(uint64(i) << 48)
 		rq, _ := p.Schedule.(scenarios.Requester)
 		for n := uint64(0); ; n++ {
 			at, ok := p.Schedule.At(n)
@@ -241,6 +254,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 					e.mu.Unlock()
 				}
 			}
+			e.pos.Store(uint64(i)<<48 | (n + 1))
 		}
 		if err == nil {
 			err = sl.until(ctx, end)

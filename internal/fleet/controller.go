@@ -147,7 +147,8 @@ func New(cfg Config) (*Controller, error) {
 		if err != nil {
 			return nil, err
 		}
-		ctl.conns = append(ctl.conns, &conn{ep: ep, index: i, part: i, parts: n, firstDue: firstArrival(share), status: "pending"})
+		ctl.conns = append(ctl.conns, &conn{ep: ep, index: i, part: i, parts: n, firstDue: firstArrival(share), status: "pending",
+			segs: []segPlan{{part: i, parts: n, cut: noCut, startPhase: -1}}})
 	}
 	return ctl, nil
 }
