@@ -27,6 +27,7 @@ func TestFleet(t *testing.T) {
 			"agent killed":      fleetAgentKilled,
 			"security":          agentSecurity,
 			"version skew":      fleetVersionSkew,
+			"rebalance resumes": fleetRebalanceResume,
 		} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
