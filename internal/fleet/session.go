@@ -57,8 +57,8 @@ type session struct {
 type segment struct {
 	eng      *engine.Engine
 	win      *window
-	gen, seq int32       // the assignment that started it; 0 its share, 1… its catch-ups
-	ws       []*windowed // per phase, to turn the engine's position into the share's
+	gen, seq int32          // the assignment that started it; 0 its share, 1… its catch-ups
+	ws       []*windowed    // per phase, to turn the engine's position into the share's
 	finished bool           // set, under session.mu, once done delivered it
 	final    *results.Tally // the engine's own result, once finished
 }

@@ -217,13 +217,36 @@ type collector struct {
 	mem      *hdrhistogram.Histogram // memory used, MB; nil until reported
 }
 
-// mean is a running sum and count of durations.
+// mean is a running sum and count of durations, and their histogram (µs)
+// for the bootstrap intervals of the recommendation.
 type mean struct {
 	sum time.Duration
 	n   int64
+	h   *hdrhistogram.Histogram
 }
 
-func (m *mean) add(d time.Duration) { m.sum += d; m.n++ }
+func (m *mean) add(d time.Duration) {
+	m.sum += d
+	m.n++
+	if m.h == nil {
+		m.h = results.NewHistogram()
+	}
+	m.h.RecordValue(d.Microseconds())
+}
+
+// merged is m and o together.
+func (m mean) merged(o mean) mean {
+	out := mean{sum: m.sum + o.sum, n: m.n + o.n}
+	if m.h != nil || o.h != nil {
+		out.h = results.NewHistogram()
+		for _, h := range []*hdrhistogram.Histogram{m.h, o.h} {
+			if h != nil {
+				out.h.Merge(h)
+			}
+		}
+	}
+	return out
+}
 
 // get is the mean, and false when there were no values.
 func (m mean) get() (time.Duration, bool) {
@@ -272,6 +295,20 @@ type billing struct {
 	// cold one its init too. fnOK is false when it reported neither.
 	fnWarm, fnCold time.Duration
 	fnOK           bool
+	// warmDist and coldDist are the billed durations (µs), nil when none.
+	warmDist, coldDist *hdrhistogram.Histogram
+}
+
+// record is b as the tuning record keeps it.
+func (b billing) record() results.TuneBilled {
+	out := results.TuneBilled{Source: b.source, WarmMeanMs: ms(b.warm), ColdMeanMs: ms(b.cold), BusyMs: ms(b.busy), Count: b.count}
+	if b.warmDist != nil {
+		out.WarmDist = new(results.PercentilesOf(b.warmDist))
+	}
+	if b.coldDist != nil {
+		out.ColdDist = new(results.PercentilesOf(b.coldDist))
+	}
+	return out
 }
 
 // errNoRequests means no request of the setting succeeded, so there is
@@ -290,9 +327,7 @@ func (c *collector) billing() (billing, error) {
 	if c.platform[drivers.Warm].n+c.platform[drivers.Cold].n+c.platform[drivers.Unknown].n == 0 {
 		src, busySrc, b.source = &c.measured, &c.service, "measured"
 	}
-	warm := src[drivers.Warm]
-	warm.sum += src[drivers.Unknown].sum
-	warm.n += src[drivers.Unknown].n
+	warm := src[drivers.Warm].merged(src[drivers.Unknown])
 	busy := busySrc[drivers.Warm]
 	busy.sum += busySrc[drivers.Unknown].sum
 	busy.n += busySrc[drivers.Unknown].n
@@ -301,6 +336,7 @@ func (c *collector) billing() (billing, error) {
 	b.warm, okW = warm.get()
 	b.cold, okC = src[drivers.Cold].get()
 	b.busy, _ = busy.get()
+	b.warmDist, b.coldDist = warm.h, src[drivers.Cold].h
 	switch {
 	case !okW && !okC:
 		return b, errNoRequests

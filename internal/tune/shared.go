@@ -33,7 +33,7 @@ func (c *Collector) Billed() (results.TuneBilled, time.Duration, error) {
 	if err != nil {
 		return results.TuneBilled{}, 0, err
 	}
-	return results.TuneBilled{Source: b.source, WarmMeanMs: ms(b.warm), ColdMeanMs: ms(b.cold), BusyMs: ms(b.busy), Count: b.count}, b.busy, nil
+	return b.record(), b.busy, nil
 }
 
 // Traffic turns a traffic: block into hourly rates and a description; an

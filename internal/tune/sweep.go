@@ -314,13 +314,7 @@ func (sw *sweep) measure(ctx context.Context, set drivers.Settings, ts *results.
 	if err != nil {
 		return err
 	}
-	ts.Billed = results.TuneBilled{
-		Source:     b.source,
-		WarmMeanMs: ms(b.warm),
-		ColdMeanMs: ms(b.cold),
-		BusyMs:     ms(b.busy),
-		Count:      b.count,
-	}
+	ts.Billed = b.record()
 	ts.MaxMemoryUsedMB = b.maxMemoryMB
 	ts.MemoryUsed = b.memory
 	if b.maxMemoryMB > 0 && set.MemoryMB > 0 {
