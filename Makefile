@@ -21,6 +21,9 @@ test: lint proto-check
 	$(GO) test -race -count=1 -p 1 -timeout 9m ./...
 	# compare's noise test measures latency, which the race detector distorts.
 	$(GO) test -count=1 -timeout 5m -run '^TestCompareNoise$$' ./cmd/coldbench
+	# The cold-start model against its simulation: millions of simulated
+	# requests, ten times slower under the race detector (which skips it).
+	$(GO) test -count=1 -timeout 5m -run '^TestColdModelAgainstSimulation$$' ./internal/cost
 
 # The fault-injection suite alone (README "Robustness"; `make test` runs it
 # too): target faults through the engine and the binary, and the fleet
