@@ -21,6 +21,9 @@ test: lint proto-check rie
 	COLDBENCH_RIE=$(abspath $(RIE)) $(GO) test -race -count=1 -p 1 -timeout 9m ./...
 	# compare's noise test measures latency, which the race detector distorts.
 	$(GO) test -count=1 -timeout 5m -run '^TestCompareNoise$$' ./cmd/coldbench
+	# The cold-start model against its simulation: millions of simulated
+	# requests, ten times slower under the race detector (which skips it).
+	$(GO) test -count=1 -timeout 5m -run '^TestColdModelAgainstSimulation$$' ./internal/cost
 
 # The AWS Lambda Runtime Interface Emulator, a real third-party Lambda
 # runtime that the lambda driver's tests run a handler in

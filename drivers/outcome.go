@@ -23,12 +23,17 @@ const (
 	ClientError           // other 4xx
 	FunctionError         // the platform says the function failed
 	Other                 // anything else: a malformed response, a body read error
+	// Redirect is a 3xx status: drivers do not follow redirects (a load
+	// generator must not send its load elsewhere), so the function was
+	// not run and the request is not a success. Appended last so that the
+	// numbers of the others, on the wire and on disk, stay as they were.
+	Redirect
 )
 
 // NumOutcomes is the number of Outcome values, for arrays indexed by outcome.
-const NumOutcomes = 8
+const NumOutcomes = 9
 
-var outcomeNames = [NumOutcomes]string{"ok", "timeout", "connect", "throttled", "5xx", "4xx", "function_error", "other"}
+var outcomeNames = [NumOutcomes]string{"ok", "timeout", "connect", "throttled", "5xx", "4xx", "function_error", "other", "redirect"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -71,6 +76,8 @@ func Classify(c *Call, err error) Outcome {
 		return ServerError
 	case c.Status >= 400:
 		return ClientError
+	case c.Status >= 300:
+		return Redirect
 	}
 	return OK
 }

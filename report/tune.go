@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -32,7 +33,9 @@ func TuneText(w io.Writer, t *results.Tune) error {
 		if rec.Memory != "" {
 			fmt.Fprintf(bw, "  %s\n", rec.Memory)
 		}
-		if ru := t.Setting(rec.RunnerUp); ru != nil {
+		if tied := tiedLine(t); tied != "" {
+			fmt.Fprintf(bw, "  %s\n", tied)
+		} else if ru := t.Setting(rec.RunnerUp); ru != nil {
 			fmt.Fprintf(bw, "  Runner-up: %s.\n", settingLabel(ru))
 		}
 		fmt.Fprintln(bw)
@@ -102,6 +105,29 @@ func tuneStatus(t *results.Tune) string {
 		parts = append(parts, "WARNING: the original setting could not be restored: "+oneLine(t.RestoreError))
 	}
 	return strings.Join(parts, ". ")
+}
+
+// tiedLine says which settings tied with the winner within noise, each
+// with its cost interval, and the rule that picked among them; empty when
+// none tied.
+func tiedLine(t *results.Tune) string {
+	rec := t.Recommendation
+	if rec == nil || len(rec.Tied) < 2 {
+		return ""
+	}
+	var parts []string
+	for _, name := range rec.Tied {
+		s := t.Setting(name)
+		if s == nil {
+			continue
+		}
+		p := settingLabel(s)
+		if iv := s.Intervals; iv != nil {
+			p += fmt.Sprintf(" (%s–%s a month)", usd(iv.MonthlyLo), usd(iv.MonthlyHi))
+		}
+		parts = append(parts, p)
+	}
+	return fmt.Sprintf("Tied within noise: %s; picked by %s.", strings.Join(parts, ", "), rec.TieRule)
 }
 
 // settingLabel names a setting for people: "1769 MB, prewarm 2".
@@ -179,6 +205,9 @@ func settingsTable(t *results.Tune) Table {
 			if s.Rank > 0 {
 				rank = strconv.Itoa(s.Rank)
 			}
+			if t.Recommendation != nil && slices.Contains(t.Recommendation.Tied, s.Name) {
+				rank += " (tied)"
+			}
 			row = append(row, sharePct(s.Cost.ColdRate), msCell(s.TypicalMs, 1), usd(s.Cost.PerMillion), usd(s.Cost.Monthly), rank)
 		}
 		tab.Rows = append(tab.Rows, row)
@@ -254,7 +283,10 @@ func TuneSections(t *results.Tune) (lead, rest []Section) {
 			fmt.Fprintf(&md, "%s\n\n", mdText(rec.Memory))
 			fmt.Fprintf(&html, "<p>%s</p>\n", template.HTMLEscapeString(rec.Memory))
 		}
-		if ru := t.Setting(rec.RunnerUp); ru != nil {
+		if tied := tiedLine(t); tied != "" {
+			fmt.Fprintf(&md, "%s\n\n", mdText(tied))
+			fmt.Fprintf(&html, "<p>%s</p>\n", template.HTMLEscapeString(tied))
+		} else if ru := t.Setting(rec.RunnerUp); ru != nil {
 			fmt.Fprintf(&md, "Runner-up: %s.\n\n", mdText(settingLabel(ru)))
 			fmt.Fprintf(&html, "<p>Runner-up: %s.</p>\n", template.HTMLEscapeString(settingLabel(ru)))
 		}

@@ -171,6 +171,9 @@ func Load(path string) (*Run, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("load run %s: %w", file, err)
 	}
+	if err := r.checkHistograms(); err != nil {
+		return nil, fmt.Errorf("load run %s: %w", file, err)
+	}
 	if r.Totals.Errors == nil {
 		r.Totals.Errors = map[string]int64{}
 	}

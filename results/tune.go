@@ -138,8 +138,11 @@ type TuneSetting struct {
 	TypicalFrom string  `json:"typical_from"`
 	// SLOMisses lists the targets this setting misses (strategy slo).
 	SLOMisses []string `json:"slo_misses,omitempty"`
-	Rank      int      `json:"rank"`  // 1 for the winner; 0 when not ranked
-	Score     float64  `json:"score"` // the strategy's score, lower is better
+	// Intervals are the setting's bootstrap intervals; nil when it was
+	// not ranked.
+	Intervals *TuneIntervals `json:"intervals,omitempty"`
+	Rank      int            `json:"rank"`  // 1 for the winner; 0 when not ranked
+	Score     float64        `json:"score"` // the strategy's score, lower is better
 }
 
 // TunePhases is what the scenario's phases measured at a setting.
@@ -160,6 +163,28 @@ type TuneBilled struct {
 	ColdMeanMs float64 `json:"cold_mean_ms"`
 	BusyMs     float64 `json:"busy_ms"` // how long a request holds an instance
 	Count      int64   `json:"count"`
+	// WarmDist and ColdDist are the billed durations themselves (rounded
+	// as the table bills; the histogram in µs), for the intervals of
+	// TuneIntervals; nil in records from before they were kept.
+	WarmDist *Percentiles `json:"warm_dist,omitempty"`
+	ColdDist *Percentiles `json:"cold_dist,omitempty"`
+}
+
+// TuneIntervals are a setting's bootstrap intervals at Confidence: of the
+// sampled warm and cold medians, and of the monthly cost, which carries
+// the interval of the billed duration (its warm and cold means mixed at
+// the projected cold-start rate, resampled) into the duration part of the
+// cost. Lo = Hi when there is nothing to resample.
+type TuneIntervals struct {
+	Confidence  float64 `json:"confidence"`
+	WarmP50LoMs float64 `json:"warm_p50_lo_ms"`
+	WarmP50HiMs float64 `json:"warm_p50_hi_ms"`
+	ColdP50LoMs float64 `json:"cold_p50_lo_ms"`
+	ColdP50HiMs float64 `json:"cold_p50_hi_ms"`
+	BilledLoMs  float64 `json:"billed_lo_ms"`
+	BilledHiMs  float64 `json:"billed_hi_ms"`
+	MonthlyLo   float64 `json:"monthly_lo"`
+	MonthlyHi   float64 `json:"monthly_hi"`
 }
 
 // TuneCost is a setting's projected cost at the traffic, in US dollars a
@@ -193,6 +218,14 @@ type Recommendation struct {
 	// Partial is set when the sweep stopped early: the choice is among
 	// the settings measured.
 	Partial bool `json:"partial,omitempty"`
+	// Tied lists the settings (the winner first) whose intervals on the
+	// deciding measure overlap the best one's: the measurements cannot
+	// tell them apart, and TieRule picked among them. SeparateSamples is
+	// about how many samples per setting would separate the winner from
+	// the others (0: no number would, they measure the same).
+	Tied            []string `json:"tied,omitempty"`
+	TieRule         string   `json:"tie_rule,omitempty"`
+	SeparateSamples int64    `json:"separate_samples,omitempty"`
 	// Before and After compare the current setting with the winner; Before
 	// is nil when the current setting is unknown or was not measured.
 	Before *TuneSnapshot `json:"before,omitempty"`

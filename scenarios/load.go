@@ -11,7 +11,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
 )
 
@@ -39,6 +42,9 @@ func Load(nameOrPath string) (*Scenario, error) {
 // path, as an Errors. On success the defaults are applied (see SetDefaults),
 // including the driver's defaults under any settings the file leaves out.
 func Parse(file string, data []byte) (*Scenario, error) {
+	if e := checkText(file, data); e != nil {
+		return nil, Errors{e}.err()
+	}
 	root, errs := parseYAML(file, data)
 	if root == nil {
 		return nil, errs.err()
@@ -86,7 +92,7 @@ func parseYAML(file string, data []byte) (*yaml.Node, Errors) {
 		if errors.Is(err, io.EOF) {
 			return nil, Errors{{File: file, Line: 1, Column: 1, Msg: "empty scenario: want a mapping with name, target and phases"}}
 		}
-		return nil, Errors{syntaxError(file, err)}
+		return nil, Errors{syntaxError(file, data, err)}
 	}
 	root := resolve(&doc)
 	if root == nil || isNull(root) {
@@ -96,7 +102,7 @@ func parseYAML(file string, data []byte) (*yaml.Node, Errors) {
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, Errors{syntaxError(file, err)}
+		return nil, Errors{syntaxError(file, data, err)}
 	default:
 		return nil, Errors{{File: file, Line: max(1, extra.Line), Column: max(1, extra.Column),
 			Msg: "a second YAML document: a scenario file holds one (remove the '---' line)"}}
@@ -106,9 +112,16 @@ func parseYAML(file string, data []byte) (*yaml.Node, Errors) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError turns a yaml.v3 parse error ("yaml: line 3: did not find
-// expected key") into an Error at that line.
-func syntaxError(file string, err error) *Error {
+// syntaxError turns a YAML syntax error into an Error at its line and
+// column, when it has one. yaml.v3 reports only a line ("yaml: line 3: did not find
+// expected key"), so the file is parsed again with goccy/go-yaml, whose
+// syntax errors carry the offending token's line and column; its position
+// and message are used when it finds an error too, and yaml.v3's line
+// alone when it does not (the two parsers disagree on a few corner cases).
+func syntaxError(file string, data []byte, err error) *Error {
+	if line, col, msg, ok := syntaxPosition(data); ok {
+		return &Error{File: file, Line: line, Column: col, Msg: "invalid YAML: " + msg}
+	}
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		if line, perr := strconv.Atoi(m[1]); perr == nil && line >= 1 {
@@ -116,4 +129,41 @@ func syntaxError(file string, err error) *Error {
 		}
 	}
 	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// syntaxPosition is where goccy/go-yaml finds a syntax error in data, and
+// its message; ok is false when it finds none or no position.
+func syntaxPosition(data []byte) (line, col int, msg string, ok bool) {
+	_, err := goccyparser.ParseBytes(data, 0)
+	var se *goccy.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 || se.Token.Position.Column < 1 {
+		return 0, 0, "", false
+	}
+	return se.Token.Position.Line, se.Token.Position.Column, se.Message, true
+}
+
+// checkText rejects what is not a text file before YAML sees it, at the
+// first byte that gives it away (a NUL, a control character other than
+// tab, newline and carriage return, or invalid UTF-8), and a file above
+// MaxScenarioBytes.
+func checkText(file string, data []byte) *Error {
+	if len(data) > MaxScenarioBytes {
+		return &Error{File: file, Msg: fmt.Sprintf("%d bytes, more than the maximum %d for a scenario file", len(data), MaxScenarioBytes)}
+	}
+	line, col := 1, 1
+	for off := 0; off < len(data); {
+		r, size := utf8.DecodeRune(data[off:])
+		bad := r == utf8.RuneError && size <= 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
+		if bad {
+			return &Error{File: file, Line: line, Column: col,
+				Msg: fmt.Sprintf("not a text file: byte 0x%02x at offset %d; a scenario is UTF-8 YAML", data[off], off)}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		off += size
+	}
+	return nil
 }

@@ -120,7 +120,11 @@ func TestParseErrors(t *testing.T) {
 
 		// YAML itself.
 		{"duplicate key", ok + "name: u\n", "7:1", "name", `"name" is set twice (first at line 1)`},
-		{"syntax error", "name: t\nphases: [\n", "2:0", "", "invalid YAML"},
+		{"syntax error", "name: t\nphases: [\n", "2:9", "", "invalid YAML"},                                         // the '[' left open
+		{"syntax error deep", ok + "  - name: c\n    rate: 10\n    duration: 1s: 2s\n", "9:15", "", "invalid YAML"}, // the value "1s" that a second colon follows
+		{"tab indent", "name: t\n\tphases: []\n", "2:1", "", "invalid YAML"},
+		{"binary", "name: t\n\x00\x01\x02", "2:1", "", "not a text file: byte 0x00 at offset 8"},
+		{"invalid UTF-8", "name: t\x80x\n", "1:8", "", "not a text file: byte 0x80 at offset 7"},
 		{"second document", ok + "---\nname: u\n", "7:1", "", "a second YAML document"},
 		{"empty file", "", "1:1", "", "empty scenario"},
 		{"only a comment", "# nothing\n", "1:1", "", "empty scenario"},

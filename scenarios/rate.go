@@ -11,10 +11,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Limits on rates. Above MaxRate arrivals would be closer than a nanosecond;
-// below MinRate (about one a fortnight) a rate cannot be told from zero.
+// Limits on rates. MaxRate is what one engine can pace: each arrival is
+// handed to a worker through a channel, about a microsecond apiece, so a
+// faster schedule would only fall behind and pile up overdue arrivals (it
+// is also far above what any target behind one generator sustains; see
+// BENCHMARKS.md). Below MinRate (about one a fortnight) a rate cannot be
+// told from zero.
 const (
-	MaxRate Rate = 1e9
+	MaxRate Rate = 1e6
 	MinRate Rate = 1e-6
 )
 

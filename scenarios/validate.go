@@ -19,6 +19,26 @@ const (
 // maxTotalDuration bounds a whole scenario.
 const maxTotalDuration = 366 * 24 * time.Hour
 
+// Upper bounds on a scenario's counts and sizes, checked by Validate (the
+// README's "Limits" lists them with the rate and duration bounds). Each is
+// far above any real use and low enough that a typo (1e12 for 1e3) fails at
+// validation instead of running away.
+const (
+	// MaxBurstRequests bounds one burst phase.
+	MaxBurstRequests = 10_000_000
+	// MaxBurstAtOnce bounds a burst with no window (within: 0), all due at
+	// the phase start; a larger one needs a window the engine can pace.
+	MaxBurstAtOnce = 100_000
+	// MaxInFlightLimit bounds max_in_flight: each request in flight is a
+	// goroutine and a connection.
+	MaxInFlightLimit = 1_000_000
+	// MaxPhases bounds the phases of a scenario, MaxSteps a steps phase.
+	MaxPhases = 10_000
+	MaxSteps  = 10_000
+	// MaxScenarioBytes bounds a scenario file.
+	MaxScenarioBytes = 4 << 20
+)
+
 // Validate checks a scenario built in Go. The errors carry field paths but
 // no positions; Parse runs the same checks and adds them. It returns nil or
 // an Errors.
@@ -136,8 +156,11 @@ func (v *validator) scenario(s *Scenario) {
 	v.target(&s.Target)
 	v.agentLoss(s.OnAgentLoss)
 	v.trace(&s.Trace) // trace.go
-	if s.MaxInFlight < 0 {
+	switch {
+	case s.MaxInFlight < 0:
 		v.add("max_in_flight", "must not be negative, got %d", s.MaxInFlight)
+	case s.MaxInFlight > MaxInFlightLimit:
+		v.add("max_in_flight", "%d is above the maximum %d", s.MaxInFlight, MaxInFlightLimit)
 	}
 	for i, h := range s.Cold.Headers {
 		if strings.TrimSpace(h) == "" {
@@ -145,8 +168,11 @@ func (v *validator) scenario(s *Scenario) {
 		}
 	}
 	v.coldBody(s)
-	if len(s.Phases) == 0 {
+	switch {
+	case len(s.Phases) == 0:
 		v.add("phases", "at least one phase is required")
+	case len(s.Phases) > MaxPhases:
+		v.add("phases", "%d phases, more than the maximum %d", len(s.Phases), MaxPhases)
 	}
 	names := map[string]int{}
 	var total time.Duration
@@ -303,6 +329,13 @@ func (v *validator) phase(path string, p *Phase) {
 			v.add(path+".burst.requests", "is required")
 		case b.Requests <= 0:
 			v.add(path+".burst.requests", "must be positive, got %d", b.Requests)
+		case b.Requests > MaxBurstRequests:
+			v.add(path+".burst.requests", "%d is above the maximum %d requests in a burst", b.Requests, MaxBurstRequests)
+		case b.Within == 0 && b.Requests > MaxBurstAtOnce:
+			v.add(path+".burst.requests", "%d all at once is above the maximum %d; give the burst a window (within) the engine can pace at %v or less", b.Requests, MaxBurstAtOnce, MaxRate)
+		case b.Within > 0 && Rate(float64(b.Requests)/time.Duration(b.Within).Seconds()) > MaxRate:
+			v.add(path+".burst", "%d requests within %s is %v, faster than the engine can pace (maximum %v)",
+				b.Requests, b.Within, Rate(float64(b.Requests)/time.Duration(b.Within).Seconds()), MaxRate)
 		}
 		switch {
 		case b.Within < 0:
@@ -316,8 +349,12 @@ func (v *validator) phase(path string, p *Phase) {
 // steps checks a steps phase; its duration, if written, must be the sum of
 // the steps'.
 func (v *validator) steps(path string, p *Phase) {
-	if len(p.Steps) == 0 {
+	switch {
+	case len(p.Steps) == 0:
 		v.add(path+".steps", "at least one step is required")
+	case len(p.Steps) > MaxSteps:
+		v.add(path+".steps", "%d steps, more than the maximum %d", len(p.Steps), MaxSteps)
+		return
 	}
 	var sum Duration
 	ok := true

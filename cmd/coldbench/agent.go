@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/coldbench/coldbench/internal/certs"
@@ -15,14 +16,15 @@ import (
 )
 
 // agentCommand runs the agent daemon until SIGTERM or Ctrl-C. It speaks
-// mutual TLS unless --insecure, which only a loopback address may use.
+// mutual TLS unless --insecure, which only a loopback address may use and
+// only with an allow-list of targets.
 func agentCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("agent", "", out)
 	listen := fs.String("listen", ":7070", "address to listen on")
 	caFile := fs.String("ca", "", "CA certificate that signed the controllers' certificates (mutual TLS)")
 	certFile := fs.String("cert", "", "the agent's certificate (mutual TLS)")
 	keyFile := fs.String("key", "", "the agent's key (mutual TLS)")
-	insecure := fs.Bool("insecure", false, "plaintext, without authentication: only on a loopback address")
+	insecure := fs.Bool("insecure", false, "plaintext, without authentication: only on a loopback address, and only with --allow-target")
 	var allow stringList
 	fs.Var(&allow, "allow-target", "only send to target hosts matching this pattern, such as *.lambda-url.*.on.aws or 127.0.0.1:* (repeatable)")
 	maxRate := fs.Float64("max-rate", 0, "refuse shares above this many requests per second (0: no cap)")
@@ -46,6 +48,11 @@ func agentCommand(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if !fleet.IsLoopback(host) {
 			return usagef("--insecure: refusing to serve plaintext on %q; plaintext is only allowed on a loopback address such as 127.0.0.1", *listen)
+		}
+		// Plaintext has no authentication: any local user's controller
+		// could make the agent send anywhere. An allow-list bounds where.
+		if len(allow) == 0 {
+			return usagef("--insecure needs --allow-target: a plaintext agent serves any local user's controller, so it must be told where it may send (such as --allow-target '127.0.0.1:*')")
 		}
 		mode = "plaintext, loopback only"
 	} else if tlsConfig, err = certs.ServerConfig(*caFile, *certFile, *keyFile); err != nil {
@@ -76,6 +83,15 @@ func agentCommand(ctx context.Context, args []string, out io.Writer) error {
 		}
 		log.Warn("test hook: the agent's clock is off", "offset", d)
 		opts = append(opts, fleet.WithClockOffset(d))
+	}
+	// Another test hook: an agent that speaks another protocol version.
+	if v := os.Getenv("COLDBENCH_TEST_PROTOCOL_VERSION"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return usagef("COLDBENCH_TEST_PROTOCOL_VERSION %q: %v", v, err)
+		}
+		log.Warn("test hook: the agent speaks another protocol version", "protocol", n)
+		opts = append(opts, fleet.WithProtocolVersion(uint32(n)))
 	}
 	agent, err := fleet.NewAgent(opts...)
 	if err != nil {

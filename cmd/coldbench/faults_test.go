@@ -54,6 +54,9 @@ func TestTargetFaultsBinary(t *testing.T) {
 			t.Cleanup(srv.Close)
 			return srv.URL + "/fn"
 		}, false, 20, map[string]int64{"connect": 40}, 0},
+		// A redirect is not followed (the load must not go elsewhere) and
+		// is not a success: the function never ran.
+		{"redirect", redirectTarget, false, 20, map[string]int64{"redirect": 20}, 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,6 +97,29 @@ phases:
 			}
 		})
 	}
+}
+
+// redirectTarget answers every other request with a 302 to a server that
+// counts what reaches it (nothing must), the others with 200.
+func redirectTarget(t *testing.T) string {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	t.Cleanup(func() {
+		other.Close()
+		if n := elsewhere.Load(); n != 0 {
+			t.Errorf("%d requests followed the redirect", n)
+		}
+	})
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			http.Redirect(w, r, other.URL+"/elsewhere", http.StatusFound)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/fn"
 }
 
 // chaosTarget answers request n by n mod 5: ok, 429, 503, headers after

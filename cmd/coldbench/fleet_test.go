@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coldbench/coldbench/internal/fleet"
 	"github.com/coldbench/coldbench/results"
 )
 
@@ -25,6 +26,8 @@ func TestFleet(t *testing.T) {
 			"controller killed": fleetControllerKilled,
 			"agent killed":      fleetAgentKilled,
 			"security":          agentSecurity,
+			"version skew":      fleetVersionSkew,
+			"rebalance resumes": fleetRebalanceResume,
 		} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
@@ -358,6 +361,11 @@ func agentSecurity(t *testing.T) {
 		if code != exitUsage || !strings.Contains(out, "loopback") {
 			t.Errorf("run --insecure to a remote agent: exit %d, want %d:\n%s", code, exitUsage, out)
 		}
+		// Plaintext without an allow-list: any local user's controller
+		// could send anywhere through it.
+		if out, code := coldbench(t, "agent", "--listen", "127.0.0.1:0", "--insecure"); code != exitUsage || !strings.Contains(out, "--allow-target") {
+			t.Errorf("agent --insecure without --allow-target: exit %d, want %d:\n%s", code, exitUsage, out)
+		}
 		if out, code := coldbench(t, "agent", "--listen", "127.0.0.1:0"); code != exitUsage || !strings.Contains(out, "--ca") {
 			t.Errorf("agent without TLS material or --insecure: exit %d\n%s", code, out)
 		}
@@ -369,12 +377,34 @@ func agentSecurity(t *testing.T) {
 		a := startAgent(t, "127.0.0.21", "--insecure", "--allow-target", "*.example.com", "--allow-target", "10.0.0.1:*")
 		b := startAgent(t, "127.0.0.22", "--insecure") // willing, but must not send either
 		out, code := coldbench(t, "run", scen, "--agents", agentAddrs(b, a), "--insecure", "--out", t.TempDir()+"/run", "--quiet")
-		if code != exitIncomplete || !strings.Contains(out, "not allowed") || !strings.Contains(out, "--allow-target") || !strings.Contains(out, a.addr) {
-			t.Errorf("exit %d, want %d and the agent's refusal:\n%s", code, exitIncomplete, out)
+		// Refused before the start, for the assignment itself: exit 2.
+		if code != exitUsage || !strings.Contains(out, "not allowed") || !strings.Contains(out, "--allow-target") || !strings.Contains(out, a.addr) {
+			t.Errorf("exit %d, want %d and the agent's refusal:\n%s", code, exitUsage, out)
 		}
 		time.Sleep(time.Second)
 		if n := len(tg.arrivals()); n != 0 {
 			t.Errorf("%d requests reached the target after the refusal", n)
 		}
 	})
+}
+
+// fleetVersionSkew: a controller and an agent that speak different
+// protocol versions fail at connect, before anything is sent, exit 2,
+// naming both versions and what to upgrade.
+func fleetVersionSkew(t *testing.T) {
+	tg := newTarget(t)
+	for _, v := range []string{"0", "99"} { // an agent from before versioning; one from the future
+		a := startAgentEnv(t, []string{"COLDBENCH_TEST_PROTOCOL_VERSION=" + v}, "127.0.0.23", "--insecure")
+		out, code := coldbench(t, "run", fleetScenario(t, tg.URL, 20, time.Second, ""), "--agents", a.addr, "--insecure", "--out", t.TempDir()+"/run", "--quiet")
+		want := []string{a.addr, "protocol " + v, fmt.Sprintf("controller protocol %d", fleet.ProtocolVersion), "upgrade the"}
+		for _, w := range want {
+			if code != exitUsage || !strings.Contains(out, w) {
+				t.Errorf("agent on protocol %s: exit %d, want %d and %q:\n%s", v, code, exitUsage, w, out)
+			}
+		}
+		t.Logf("agent on protocol %s: %s", v, strings.TrimSpace(out))
+	}
+	if n := len(tg.arrivals()); n != 0 {
+		t.Errorf("%d requests reached the target", n)
+	}
 }

@@ -120,6 +120,11 @@ func startAgent(t *testing.T, host string, args ...string) *agentProc {
 func startAgentEnv(t *testing.T, env []string, host string, args ...string) *agentProc {
 	t.Helper()
 	a := &agentProc{log: &syncBuffer{}}
+	// A plaintext agent needs an allow-list; the tests' targets are all
+	// on loopback.
+	if slices.Contains(args, "--insecure") && !slices.Contains(args, "--allow-target") {
+		args = append(args, "--allow-target", "127.0.0.1:*")
+	}
 	a.cmd = exec.Command(bin, append([]string{"agent", "--listen", host + ":0"}, args...)...)
 	if env != nil {
 		a.cmd.Env = append(os.Environ(), env...)

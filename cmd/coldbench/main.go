@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/coldbench/coldbench/drivers"
+	"github.com/coldbench/coldbench/internal/fleet"
 	"github.com/coldbench/coldbench/scenarios"
 
 	// Drivers register themselves.
@@ -102,12 +103,19 @@ func exitCode(err error) int {
 	var pe *scenarios.Error
 	var ie incompleteError
 	var ge gateError
+	var re *fleet.RefusedError
+	var ve *fleet.VersionError
 	switch {
 	case errors.As(err, &ge):
 		return exitThreshold
 	case errors.As(err, &ie):
 		return exitIncomplete
 	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &pe):
+		return exitUsage
+	case errors.As(err, &re) && re.Invalid, errors.As(err, &ve):
+		// An agent refused the assignment itself (its scenario, the
+		// allow-list, the rate cap) or speaks another protocol: nothing
+		// was run, and running it again as it is cannot work.
 		return exitUsage
 	}
 	return exitIncomplete

@@ -207,6 +207,7 @@ func TestInterruptedRun(t *testing.T) {
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	good := writeScenario(t, "name: ok\ntarget: {driver: sim}\nphases:\n  - {name: a, duration: 1s, rate: 10}\n")
+	hugeBurst := writeScenario(t, "name: huge\ntarget: {driver: sim}\nphases:\n  - name: flood\n    duration: 2s\n    # a trillion requests in a second\n    burst: {requests: 1000000000000, within: 1s}\n")
 	bad := writeScenario(t, "name: bad\ntarget: {driver: nope}\nphases:\n  - {name: a, duration: -1s, rate: 10, idle: true}\n  - {name: b, durration: 1s}\n")
 	tests := []struct {
 		name     string
@@ -220,11 +221,20 @@ func TestValidate(t *testing.T) {
 		{"bad file", []string{"validate", bad}, 2, []string{bad + ":2:", "target.driver", "phases[0].duration", "phases[1].durration", `unknown driver "nope"`}},
 		{"missing file", []string{"validate", "/nonexistent/x.yaml"}, 2, []string{"x.yaml"}},
 		{"no args", []string{"validate"}, 2, nil},
+		// The issue's runaway burst: refused before anything runs.
+		{"huge burst run", []string{"run", hugeBurst, "--quiet"}, 2, []string{hugeBurst + ":7:23", "burst.requests", "maximum 10000000"}},
+		{"syntax error", []string{"validate", "../../scenarios/testdata/bad/syntax.yaml"}, 2, []string{"syntax.yaml:9:15: invalid YAML"}},
+		{"binary file", []string{"validate", "../../scenarios/testdata/bad/binary.yaml"}, 2, []string{"binary.yaml:2:1: not a text file: byte 0x7f at offset 13"}},
 		{"unknown command", []string{"frobnicate"}, 2, []string{"unknown command"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			began := time.Now()
 			out, code := coldbench(t, tt.args...)
+			// A refused scenario costs no time, whatever it asks for.
+			if took := time.Since(began); code == 2 && took > time.Second {
+				t.Errorf("exit 2 after %v, want under a second", took)
+			}
 			if code != tt.code {
 				t.Errorf("exit %d, want %d:\n%s", code, tt.code, out)
 			}

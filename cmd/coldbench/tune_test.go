@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,5 +189,68 @@ func TestTuneInterrupted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTuneCostTies: a CPU-bound handler costs about the same at every
+// memory size up to a full CPU (the emulator gives CPU in proportion to
+// memory, so the time shrinks as the price per second grows). Two
+// identical `tune --strategy cost` sweeps, each from a few samples with
+// 10% jitter, recommend the same setting, and report it tied within noise
+// with the others (picked by the least memory) instead of a percentage
+// the samples cannot show.
+func TestTuneCostTies(t *testing.T) {
+	t.Parallel()
+	// The emulator's jitter is seeded: the two sweeps differ only in its
+	// seed, so each draws its own noise, as two runs against a real
+	// platform would.
+	scenario := func(seed int) string {
+		return writeScenario(t, fmt.Sprintf(`
+name: cpu-bound
+target: {driver: sim, memory_mb: 1024, handler: 20ms, handler_jitter: 2ms, init: {mean: 20ms, stddev: 2ms}, keep_alive: 5s, seed: %d}
+phases:
+  - {name: steady, duration: 400ms, rate: 5}
+tune:
+  memory: [128, 512, 1024]
+  prewarm: [0]
+  strategy: cost
+`, seed))
+	}
+	recs := make([]*results.Tune, 2)
+	outs := make([]string, 2)
+	for i := range recs {
+		p := scenario(3 + i)
+		dir := filepath.Join(t.TempDir(), "tune")
+		out, code := coldbench(t, "tune", p, "--out", dir, "--cold-samples", "3", "--warm-samples", "10", "--requests-per-month", "100000000")
+		if code != 0 {
+			t.Fatalf("sweep %d: exit %d:\n%s", i+1, code, out)
+		}
+		rec, err := results.LoadTune(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[i], outs[i] = rec, out
+		r := rec.Recommendation
+		for _, s := range rec.Settings {
+			if iv := s.Intervals; iv != nil {
+				t.Logf("sweep %d: %s $%.2f a month (%.2f–%.2f), billed %.1f ms (%.1f–%.1f)", i+1, s.Name, s.Cost.Monthly, iv.MonthlyLo, iv.MonthlyHi,
+					s.Billed.WarmMeanMs, iv.BilledLoMs, iv.BilledHiMs)
+			}
+		}
+		t.Logf("sweep %d: winner %s, tied %v, %d samples would separate them; %s", i+1, r.Winner, r.Tied, r.SeparateSamples, r.Reason)
+		if len(r.Tied) < 2 || r.Tied[0] != r.Winner || r.TieRule == "" {
+			t.Errorf("sweep %d: tied %v, rule %q: want the winner tied with another", i+1, r.Tied, r.TieRule)
+		}
+		for _, want := range []string{"tied within noise", "Tied within noise", "least memory, then least prewarm"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("sweep %d: the terminal output lacks %q:\n%s", i+1, want, out)
+			}
+		}
+		if strings.Contains(r.Reason, "% below") {
+			t.Errorf("sweep %d: a percentage the samples cannot show: %s", i+1, r.Reason)
+		}
+	}
+	if a, b := recs[0].Recommendation.Winner, recs[1].Recommendation.Winner; a != b || a != "128mb-p0" {
+		t.Errorf("the sweeps recommend %s and %s, want the same, the least memory among the tied: 128mb-p0", a, b)
 	}
 }

@@ -33,13 +33,36 @@ type Collector struct {
 	mem      *hdrhistogram.Histogram // memory used, MB; nil until reported
 }
 
-// mean is a running sum and count of durations.
+// mean is a running sum and count of durations, and their histogram (µs)
+// for the bootstrap intervals of the recommendation.
 type mean struct {
 	sum time.Duration
 	n   int64
+	h   *hdrhistogram.Histogram
 }
 
-func (m *mean) add(d time.Duration) { m.sum += d; m.n++ }
+func (m *mean) add(d time.Duration) {
+	m.sum += d
+	m.n++
+	if m.h == nil {
+		m.h = results.NewHistogram()
+	}
+	m.h.RecordValue(d.Microseconds())
+}
+
+// merged is m and o together.
+func (m mean) merged(o mean) mean {
+	out := mean{sum: m.sum + o.sum, n: m.n + o.n}
+	if m.h != nil || o.h != nil {
+		out.h = results.NewHistogram()
+		for _, h := range []*hdrhistogram.Histogram{m.h, o.h} {
+			if h != nil {
+				out.h.Merge(h)
+			}
+		}
+	}
+	return out
+}
 
 // get is the mean, and false when there were no values.
 func (m mean) get() (time.Duration, bool) {
@@ -89,6 +112,8 @@ type Billing struct {
 	// cold one its init too. FnOK is false when it reported neither.
 	FnWarm, FnCold time.Duration
 	FnOK           bool
+	// WarmDist and ColdDist are the billed durations (µs), nil when none.
+	WarmDist, ColdDist *hdrhistogram.Histogram
 }
 
 // ErrNoRequests means no request of the setting succeeded, so there is
@@ -107,9 +132,7 @@ func (c *Collector) Billing() (Billing, error) {
 	if c.platform[drivers.Warm].n+c.platform[drivers.Cold].n+c.platform[drivers.Unknown].n == 0 {
 		src, busySrc, b.Source = &c.measured, &c.service, "measured"
 	}
-	warm := src[drivers.Warm]
-	warm.sum += src[drivers.Unknown].sum
-	warm.n += src[drivers.Unknown].n
+	warm := src[drivers.Warm].merged(src[drivers.Unknown])
 	busy := busySrc[drivers.Warm]
 	busy.sum += busySrc[drivers.Unknown].sum
 	busy.n += busySrc[drivers.Unknown].n
@@ -118,6 +141,7 @@ func (c *Collector) Billing() (Billing, error) {
 	b.Warm, okW = warm.get()
 	b.Cold, okC = src[drivers.Cold].get()
 	b.Busy, _ = busy.get()
+	b.WarmDist, b.ColdDist = warm.h, src[drivers.Cold].h
 	switch {
 	case !okW && !okC:
 		return b, ErrNoRequests
@@ -137,5 +161,12 @@ func (c *Collector) Billing() (Billing, error) {
 
 // Record is the billing as tune.json and plan.json store it.
 func (b Billing) Record() results.TuneBilled {
-	return results.TuneBilled{Source: b.Source, WarmMeanMs: ms(b.Warm), ColdMeanMs: ms(b.Cold), BusyMs: ms(b.Busy), Count: b.Count}
+	out := results.TuneBilled{Source: b.Source, WarmMeanMs: ms(b.Warm), ColdMeanMs: ms(b.Cold), BusyMs: ms(b.Busy), Count: b.Count}
+	if b.WarmDist != nil {
+		out.WarmDist = new(results.PercentilesOf(b.WarmDist))
+	}
+	if b.ColdDist != nil {
+		out.ColdDist = new(results.PercentilesOf(b.ColdDist))
+	}
+	return out
 }

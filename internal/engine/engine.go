@@ -113,6 +113,18 @@ type Engine struct {
 	sent, done, inflight, errs, colds, dropped atomic.Int64
 	phase                                      atomic.Int32
 	began                                      atomic.Int64 // unix nanos of the first phase's start
+	// pos is how far the pacer loop got: phase<<48 | arrivals of that
+	// phase handed to a worker or dropped. Read with Position.
+	pos atomic.Uint64
+}
+
+// Position is how far the run got through its plan: every arrival before
+// arrival next of phase (numbered as the phase's Schedule numbers them)
+// was sent or dropped. A fleet agent reports it so that, if it is lost,
+// the survivors resume its share right after.
+func (e *Engine) Position() (phase int, next uint64) {
+	p := e.pos.Load()
+	return int(p >> 48), p & (1<<48 - 1)
 }
 
 // New makes an engine for plan against d.
@@ -194,6 +206,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		e.tally.Phases[i].Start = start
 		e.mu.Unlock()
 		end := start.Add(p.Duration)
+		e.pos.Store(uint64(i) << 48)
 		rq, _ := p.Schedule.(scenarios.Requester)
 		for n := uint64(0); ; n++ {
 			at, ok := p.Schedule.At(n)
@@ -207,6 +220,9 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 			// omission).
 			due := start.Add(at)
 			if err = sl.until(ctx, due); err != nil {
+				break
+			}
+			if n&1023 == 0 && n > 0 && overran(end.Add(phaseOverrun), p, n, e, i) {
 				break
 			}
 			a := arrival{due: due, phase: i, seq: seq}
@@ -227,6 +243,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 					e.mu.Unlock()
 				}
 			}
+			e.pos.Store(uint64(i)<<48 | (n + 1))
 		}
 		if err == nil {
 			err = sl.until(ctx, end)
@@ -259,6 +276,33 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	t := e.tally
 	e.mu.Unlock()
 	return t, err
+}
+
+// phaseOverrun is how far past its end a phase may still send overdue
+// arrivals: a generator a few milliseconds behind at the end of a phase
+// sends them late (measured from their due time), one far behind stops.
+const phaseOverrun = 50 * time.Millisecond
+
+// overran reports whether phase i, at its arrival n, has run past its end
+// (the engine is behind a schedule faster than it can send), and then
+// counts the arrivals it will not send as dropped: every phase ends at its
+// duration whatever its shape, so a burst the engine cannot keep up with
+// stops at the phase end instead of running on. The pacer loop calls it
+// every 1024 arrivals, which keeps a clock read off the per-arrival path
+// and the overrun to a fraction of a millisecond.
+func overran(end time.Time, p *scenarios.PlannedPhase, n uint64, e *Engine, i int) bool {
+	if time.Now().Before(end) {
+		return false
+	}
+	left := int64(0)
+	if p.Planned >= 0 && uint64(p.Planned) > n {
+		left = p.Planned - int64(n)
+	}
+	e.dropped.Add(left)
+	e.mu.Lock()
+	e.tally.Phases[i].Dropped += left
+	e.mu.Unlock()
+	return true
 }
 
 func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {

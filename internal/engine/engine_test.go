@@ -229,3 +229,39 @@ func TestErrorsClassified(t *testing.T) {
 		}
 	}
 }
+
+// nopDriver answers every call at once.
+type nopDriver struct{}
+
+func (nopDriver) Invoke(context.Context, *drivers.Call) error { return nil }
+func (nopDriver) Close() error                                { return nil }
+
+// TestBurstEndsWithPhase: a burst far faster than the engine can send
+// stops at the phase end (plus phaseOverrun), and the arrivals it did not
+// send are counted as dropped. Before, it ran until every arrival was sent.
+func TestBurstEndsWithPhase(t *testing.T) {
+	t.Parallel()
+	const n, dur = 20_000_000, 200 * time.Millisecond
+	b := scenarios.NewBurstPacer(n, dur, dur)
+	e, err := New(nopDriver{}, plan(scenarios.PlannedPhase{Name: "flood", Duration: dur, Schedule: b, Planned: b.Planned()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	tally, err := e.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began)
+	p := tally.Phases[0]
+	t.Logf("sent %d, dropped %d in %v", p.Sent, p.Dropped, took)
+	if took > dur+time.Second {
+		t.Errorf("the phase of %v ran %v", dur, took)
+	}
+	if p.Sent+p.Dropped != n || p.Dropped == 0 {
+		t.Errorf("sent %d + dropped %d, want %d with some dropped", p.Sent, p.Dropped, n)
+	}
+	if p.End.Sub(p.Start) != dur {
+		t.Errorf("phase spans %v, want %v", p.End.Sub(p.Start), dur)
+	}
+}

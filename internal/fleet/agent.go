@@ -53,6 +53,9 @@ type agentOptions struct {
 	warn     func(string) // a driver's warning at open; nil: the log's
 	// clockOffset is a test's wrong clock (WithClockOffset).
 	clockOffset time.Duration
+	// protocol is ProtocolVersion, or a test's other one
+	// (WithProtocolVersion).
+	protocol uint32
 }
 
 // AgentOption configures an Agent.
@@ -84,6 +87,12 @@ func WithVersion(v string) AgentOption {
 	return func(o *agentOptions) error { o.version = v; return nil }
 }
 
+// WithProtocolVersion makes the agent speak protocol version v instead of
+// ProtocolVersion: for tests of a version-skewed controller and agent.
+func WithProtocolVersion(v uint32) AgentOption {
+	return func(o *agentOptions) error { o.protocol = v; return nil }
+}
+
 // WithLogger sets the agent's structured log.
 func WithLogger(l *slog.Logger) AgentOption {
 	return func(o *agentOptions) error { o.log = l; return nil }
@@ -111,7 +120,7 @@ func WithWarn(warn func(msg string)) AgentOption {
 
 // NewAgent makes an agent service.
 func NewAgent(opts ...AgentOption) (*Agent, error) {
-	o := agentOptions{version: "dev", log: slog.New(slog.DiscardHandler)}
+	o := agentOptions{version: "dev", log: slog.New(slog.DiscardHandler), protocol: ProtocolVersion}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -140,6 +149,8 @@ func (a *Agent) Info(context.Context, *pb.InfoRequest) (*pb.InfoReply, error) {
 		MaxRate:      a.o.maxRate,
 		AllowTargets: a.o.allow,
 		Busy:         busy,
+		// ProtocolVersion: the controller compares.
+		ProtocolVersion: a.o.protocol,
 	}, nil
 }
 
@@ -164,8 +175,12 @@ func (a *Agent) Run(stream pb.Agent_RunServer) error {
 	sess, err := a.accept(stream.Context(), asg, log)
 	if err != nil {
 		log.Warn("assignment refused", "err", err)
+		code := pb.AgentError_REFUSED
+		if errors.As(err, new(invalidError)) {
+			code = pb.AgentError_INVALID
+		}
 		return stream.Send(&pb.AgentMessage{Body: &pb.AgentMessage_Error{Error: &pb.AgentError{
-			Code: pb.AgentError_REFUSED, Message: err.Error(),
+			Code: code, Message: err.Error(),
 		}}})
 	}
 	defer a.release(sess)
@@ -199,27 +214,30 @@ func (a *Agent) accept(ctx context.Context, asg *pb.Assignment, log *slog.Logger
 }
 
 func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logger) (*session, error) {
+	if err := checkProtocol(a.o.protocol, asg.GetProtocolVersion()); err != nil {
+		return nil, invalidError{err}
+	}
 	part, parts := int(asg.GetPart()), int(asg.GetParts())
 	s, plan := a.take(asg, part, parts)
 	if s == nil {
 		var err error
 		if s, err = scenarios.Parse(asg.GetScenarioFile(), []byte(asg.GetScenarioYaml())); err != nil {
-			return nil, fmt.Errorf("scenario: %w", err)
+			return nil, invalidError{fmt.Errorf("scenario: %w", err)}
 		}
 		if asg.GetSeed() != 0 {
 			s.Seed = asg.GetSeed()
 		}
 	}
 	if err := a.o.allow.CheckTarget(s); err != nil {
-		return nil, err
+		return nil, invalidError{err}
 	}
 	if err := a.checkRate(s, parts); err != nil {
-		return nil, err
+		return nil, invalidError{err}
 	}
 	if plan == nil {
 		var err error
 		if plan, err = scenarios.CompileShare(s, part, parts); err != nil {
-			return nil, err
+			return nil, invalidError{err}
 		}
 	}
 	if asg.GetStartUnixNanos() == 0 {
@@ -254,6 +272,12 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 	sess.drv = newSendWatch(d)
 	return sess, nil
 }
+
+// invalidError marks a refusal of the assignment itself (AgentError
+// INVALID), as against one of the moment (busy, target unreachable).
+type invalidError struct{ error }
+
+func (e invalidError) Unwrap() error { return e.error }
 
 // checkRate refuses a share above the agent's rate cap.
 func (a *Agent) checkRate(s *scenarios.Scenario, parts int) error {

@@ -40,6 +40,7 @@ type conn struct {
 	firstSend time.Time // controller clock
 	snapshots int
 	bytes     int64
+	segs      []segPlan // the schedule segments it runs, with its reported positions (resume.go)
 }
 
 // eventKind is what a conn's receiving goroutine tells the controller.
@@ -101,6 +102,10 @@ func (ctl *Controller) recv(c *conn) {
 			ctl.mu.Unlock()
 		case *pb.AgentMessage_Error:
 			ctl.notify(event{c: c, kind: evError, code: b.Error.GetCode(), msg: b.Error.GetMessage()})
+		case *pb.AgentMessage_Position:
+			ctl.mu.Lock()
+			c.position(b.Position)
+			ctl.mu.Unlock()
 		case *pb.AgentMessage_Snapshot:
 			s := b.Snapshot
 			t, err := decodeSnapshot(s, ctl.tallyPhases(), c.offset, cache)

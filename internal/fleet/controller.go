@@ -48,6 +48,9 @@ var (
 // was sent to the target.
 type RefusedError struct {
 	Agent, Reason string
+	// Invalid: the assignment itself was refused (its scenario, the
+	// allow-list, the rate cap, the protocol version), not the moment.
+	Invalid bool
 }
 
 func (e *RefusedError) Error() string {
@@ -146,7 +149,8 @@ func New(cfg Config) (*Controller, error) {
 				return nil, err
 			}
 		}
-		ctl.conns = append(ctl.conns, &conn{ep: ep, index: i, part: i, parts: n, firstDue: firstArrival(share), share: share, status: "pending"})
+		ctl.conns = append(ctl.conns, &conn{ep: ep, index: i, part: i, parts: n, firstDue: firstArrival(share), share: share, status: "pending",
+			segs: []segPlan{{part: i, parts: n, cut: noCut, startPhase: -1}}})
 	}
 	return ctl, nil
 }
@@ -195,7 +199,13 @@ func (ctl *Controller) Start(ctx context.Context) error {
 		wg.Go(func() {
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			info, err := c.ep.Client.Info(pctx, &pb.InfoRequest{})
+			info, err := c.ep.Client.Info(pctx, &pb.InfoRequest{ProtocolVersion: ProtocolVersion})
+			if err == nil && info.GetProtocolVersion() != ProtocolVersion {
+				// Before anything else: a skewed pair would fail mid-run
+				// on a message one side cannot read.
+				errs[i] = &VersionError{Agent: c.ep.Name, AgentBuild: info.GetVersion(), AgentProtocol: info.GetProtocolVersion(), Protocol: ProtocolVersion}
+				return
+			}
 			if err == nil {
 				err = c.probe(pctx, ctl.cfg.Probes)
 			}
@@ -268,7 +278,7 @@ func (ctl *Controller) Start(ctx context.Context) error {
 				ctl.setStatus(e.c, "running", "")
 			case evError:
 				ctl.shutdown("agent " + e.c.ep.Name + " refused the assignment")
-				return &RefusedError{Agent: e.c.ep.Name, Reason: e.msg}
+				return &RefusedError{Agent: e.c.ep.Name, Reason: e.msg, Invalid: e.code == pb.AgentError_INVALID}
 			default:
 				ctl.shutdown("agent " + e.c.ep.Name + " was lost before the start")
 				return fmt.Errorf("agent %s: lost before the start: %s", e.c.ep.Name, e.msg)
@@ -294,6 +304,7 @@ func (ctl *Controller) assignment(c *conn, part, parts int, resume time.Duration
 		SnapshotIntervalNanos: int64(ctl.cfg.Snapshot),
 		Generation:            ctl.gen,
 		ResumeOffsetNanos:     int64(resume),
+		ProtocolVersion:       ProtocolVersion,
 	}
 }
 

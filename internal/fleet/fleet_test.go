@@ -162,11 +162,15 @@ func TestAgentLoss(t *testing.T) {
 					t.Errorf("survivors sent %d and %d, want their shares of 100", len(a), len(b))
 				}
 			case scenarios.LossRebalance:
-				// They take the lost share from the resume point on: more
-				// than their own, and nothing twice.
+				// They take the lost share from just after the last
+				// arrival it reported sending: more than their own,
+				// nothing lost (but for a request handed to a worker as
+				// the agent closed), and twice only what it sent after
+				// its last report: 5 at 50/s for a PositionInterval;
+				// a loaded machine delays reports, hence the slack.
 				total := len(a) + len(b) + len(ds[2].calls())
-				if len(a) <= 110 || len(b) <= 110 || total > 300 {
-					t.Errorf("survivors sent %d and %d, %d in all; want more than their shares and at most the schedule's 300", len(a), len(b), total)
+				if len(a) <= 110 || len(b) <= 110 || total < 298 || total > 330 {
+					t.Errorf("survivors sent %d and %d, %d in all; want more than their shares and the schedule's 300, at most 30 twice", len(a), len(b), total)
 				}
 			case scenarios.LossAbort:
 				// They stop as soon as the loss is seen.
@@ -201,6 +205,7 @@ func TestLeaseExpires(t *testing.T) {
 	err = stream.Send(&pb.ControllerMessage{Body: &pb.ControllerMessage_Assignment{Assignment: &pb.Assignment{
 		RunId: "silent", ScenarioFile: "l.yaml", ScenarioYaml: string(data), Part: 0, Parts: 1,
 		StartUnixNanos: start.UnixNano(), LeaseNanos: int64(lease), SnapshotIntervalNanos: int64(100 * time.Millisecond),
+		ProtocolVersion: ProtocolVersion,
 	}}})
 	if err != nil {
 		t.Fatal(err)

@@ -58,6 +58,8 @@ type session struct {
 type segment struct {
 	eng      *engine.Engine
 	win      *window
+	gen, seq int32          // the assignment that started it; 0 its share, 1… its catch-ups
+	ws       []*windowed    // per phase, to turn the engine's position into the share's
 	finished bool           // set, under session.mu, once done delivered it
 	final    *results.Tally // the engine's own result, once finished
 }
@@ -97,7 +99,7 @@ func (s *session) run(stream pb.Agent_RunServer) error {
 	}()
 
 	s.mu.Lock()
-	err := s.startSegment(ctx, s.part, s.parts, 0)
+	err := s.startSegment(ctx, s.part, s.parts, newWindow(0), -1, 0, 0, 0)
 	s.mu.Unlock()
 	if err != nil {
 		out.send(errorMessage(pb.AgentError_FAILED, err))
@@ -107,6 +109,8 @@ func (s *session) run(stream pb.Agent_RunServer) error {
 
 	tick := time.NewTicker(s.every)
 	defer tick.Stop()
+	posTick := time.NewTicker(PositionInterval)
+	defer posTick.Stop()
 	started := s.drv.started
 	stopped := ctx.Done()
 	shutdown := s.a.shutdown
@@ -127,6 +131,8 @@ loop:
 		case <-started:
 			started = nil
 			out.send(&pb.AgentMessage{Body: &pb.AgentMessage_Started{Started: &pb.Started{FirstSendUnixNanos: s.a.clock(s.drv.first.Load())}}})
+		case <-posTick.C:
+			out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Position{Position: s.position()}})
 		case <-tick.C:
 			if snap, err := s.snapshot(); err == nil {
 				out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Snapshot{Snapshot: snap}})
@@ -161,13 +167,14 @@ loop:
 }
 
 // startSegment starts an engine for part of parts of the scenario, over
-// the arrivals due from offset from on. Called with mu held.
-func (s *session) startSegment(ctx context.Context, part, parts int, from time.Duration) error {
+// the arrivals in window w, from arrival next of phase when phase ≥ 0 (a
+// catch-up), for the assignment of generation gen (seq 0: its share; 1…:
+// its catch-ups). Called with mu held.
+func (s *session) startSegment(ctx context.Context, part, parts int, w *window, phase int, next uint64, gen, seq int32) error {
 	plan, err := s.share(part, parts)
 	if err != nil {
 		return err
 	}
-	w := newWindow(from)
 	opts := []engine.Option{
 		engine.WithMaxInFlight(s.s.MaxInFlight),
 		engine.WithSeed(s.s.Seed),
@@ -178,11 +185,12 @@ func (s *session) startSegment(ctx context.Context, part, parts int, from time.D
 	if s.a.o.observer != nil {
 		opts = append(opts, engine.WithObserver(s.a.o.observer))
 	}
-	eng, err := engine.New(s.drv, windowPlan(plan, w), opts...)
+	wp, ws := windowPlanAfter(plan, w, phase, next)
+	eng, err := engine.New(s.drv, wp, opts...)
 	if err != nil {
 		return err
 	}
-	seg := &segment{eng: eng, win: w}
+	seg := &segment{eng: eng, win: w, gen: gen, seq: seq, ws: ws}
 	s.segs = append(s.segs, seg)
 	s.running++
 	go func() {
@@ -227,13 +235,45 @@ func (s *session) reassign(ctx context.Context, asg *pb.Assignment, out *outbox)
 	for _, seg := range s.segs {
 		seg.win.cutAt(from)
 	}
-	if err := s.startSegment(ctx, part, parts, from); err != nil {
+	gen := asg.GetGeneration()
+	if err := s.startSegment(ctx, part, parts, newWindow(from), -1, 0, gen, 0); err != nil {
 		out.offer(errorMessage(pb.AgentError_FAILED, err))
 		return
 	}
-	s.gen = asg.GetGeneration()
+	// A lost agent's stretches: overdue, so the engine sends them at once
+	// (measured from their due times: late, as they are).
+	for i, cu := range asg.GetCatchUp() {
+		w := newWindow(time.Duration(cu.GetFromOffsetNanos()))
+		w.cutAt(time.Duration(cu.GetUntilOffsetNanos()))
+		err := s.startSegment(ctx, int(cu.GetPart()), int(cu.GetParts()), w, int(cu.GetPhase()), cu.GetNext(), gen, int32(i+1))
+		if err != nil {
+			out.offer(errorMessage(pb.AgentError_FAILED, fmt.Errorf("catch-up %d: %w", i+1, err)))
+			return
+		}
+		s.log.Info("catching up a lost agent's share", "part", cu.GetPart(), "parts", cu.GetParts(), "phase", cu.GetPhase(), "after", cu.GetNext(),
+			"until", time.Duration(cu.GetUntilOffsetNanos()))
+	}
+	s.gen = gen
 	s.log.Info("share rebalanced", "part", part, "parts", parts, "from", from, "generation", s.gen)
 	out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Ready{Ready: &pb.Ready{Generation: s.gen, Planned: -1}}})
+}
+
+// position is how far each segment got, in its share's numbering
+// (a few bytes a segment; see resume.go).
+func (s *session) position() *pb.Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &pb.Position{}
+	// Finished segments too: their last position is their end, which
+	// the controller may not have heard yet.
+	for _, seg := range s.segs {
+		phase, n := seg.eng.Position()
+		if phase >= len(seg.ws) {
+			continue
+		}
+		p.Segments = append(p.Segments, &pb.SegmentPosition{Generation: seg.gen, Seq: seg.seq, Phase: int32(phase), Next: seg.ws[phase].skip + n})
+	}
+	return p
 }
 
 // snapshot merges the segments' tallies into one message.

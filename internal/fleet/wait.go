@@ -149,7 +149,7 @@ func (ctl *Controller) lost(c *conn, why string) error {
 	case scenarios.LossAbort:
 		return &AbortError{Agent: c.ep.Name, Reason: why}
 	case scenarios.LossRebalance:
-		ctl.rebalance()
+		ctl.rebalance(c)
 	}
 	return nil
 }
@@ -160,21 +160,37 @@ func (ctl *Controller) lost(c *conn, why string) error {
 // there, and every engine a survivor runs already stops before it (see
 // window). Each arrival from the resume point on is then sent by exactly
 // one survivor whatever happened before, and a second loss is handled the
-// same way. The arrivals the lost agent would have sent between its loss
-// and the resume point are missing; the resume point is one lead ahead,
-// so that every survivor hears of it in time.
-func (ctl *Controller) rebalance() {
+// same way. The resume point is one lead ahead, so that every survivor
+// hears of it in time. What lost did not send before it, from just after
+// the last arrival it reported (Position), goes to the survivors as
+// catch-ups, sent at once (resume.go).
+func (ctl *Controller) rebalance(lost *conn) {
 	live := ctl.live()
-	resume := max(time.Since(ctl.start)+ctl.computeLead(), 0)
-	if resume >= ctl.plan.Duration() {
-		ctl.log.Info("rebalance: nothing left to hand over")
-		return
-	}
+	resume := min(max(time.Since(ctl.start)+ctl.computeLead(), 0), ctl.plan.Duration())
+	ctl.mu.Lock()
+	cus := catchUps(lost, resume)
 	ctl.gen++
+	asgs := make([]*pb.Assignment, len(live))
 	for j, c := range live {
-		asg := ctl.assignment(c, j, len(live), resume)
-		c.send(&pb.ControllerMessage{Body: &pb.ControllerMessage_Assignment{Assignment: asg}})
+		for i := range c.segs {
+			c.segs[i].cut = min(c.segs[i].cut, resume)
+		}
+		asgs[j] = ctl.assignment(c, j, len(live), resume)
+		c.segs = append(c.segs, segPlan{gen: ctl.gen, part: j, parts: len(live), from: resume, cut: noCut, startPhase: -1})
 	}
-	ctl.log.Info("rebalanced", "survivors", len(live), "resume", resume, "generation", ctl.gen)
-	ctl.degrade(fmt.Sprintf("rebalanced: %d surviving agents took the whole schedule from %s on", len(live), resume.Truncate(time.Millisecond)))
+	// Each stretch to one survivor, in turn: a stretch is what one agent
+	// would have sent in a few hundred milliseconds.
+	for k, cu := range cus {
+		j := k % len(live)
+		asgs[j].CatchUp = append(asgs[j].CatchUp, cu)
+		live[j].segs = append(live[j].segs, segPlan{gen: ctl.gen, seq: int32(len(asgs[j].CatchUp)), part: int(cu.GetPart()), parts: int(cu.GetParts()),
+			from: time.Duration(cu.GetFromOffsetNanos()), cut: time.Duration(cu.GetUntilOffsetNanos()), startPhase: cu.GetPhase(), startNext: cu.GetNext()})
+	}
+	ctl.mu.Unlock()
+	for j, c := range live {
+		c.send(&pb.ControllerMessage{Body: &pb.ControllerMessage_Assignment{Assignment: asgs[j]}})
+	}
+	ctl.log.Info("rebalanced", "survivors", len(live), "resume", resume, "generation", ctl.gen, "catch_ups", len(cus))
+	ctl.degrade(fmt.Sprintf("rebalanced: %d surviving agents took the whole schedule from %s on; %s",
+		len(live), resume.Truncate(time.Millisecond), describeCatchUps(lost.ep.Name, cus)))
 }

@@ -47,10 +47,30 @@ func (w *window) cutAt(at time.Duration) {
 
 // windowPlan wraps every phase of plan in w.
 func windowPlan(plan *scenarios.Plan, w *window) *scenarios.Plan {
+	p, _ := windowPlanAfter(plan, w, -1, 0)
+	return p
+}
+
+// windowPlanAfter is windowPlan that also returns the windowed schedules
+// (for positions: the engine numbers a phase's arrivals from the window's
+// first, the share from its own), and that starts at arrival next of
+// phase (and not before w's start) when phase ≥ 0, for a catch-up: the
+// arrivals of earlier phases are left out.
+func windowPlanAfter(plan *scenarios.Plan, w *window, phase int, next uint64) (*scenarios.Plan, []*windowed) {
 	out := *plan
 	out.Phases = make([]scenarios.PlannedPhase, len(plan.Phases))
+	wss := make([]*windowed, len(plan.Phases))
 	for i, p := range plan.Phases {
 		ws := newWindowed(p, w)
+		switch {
+		case phase < 0 || i > phase:
+		case i < phase:
+			ws.empty = true
+		default:
+			ws.skip = max(ws.skip, next)
+			ws.empty = ws.empty || p.Planned >= 0 && ws.skip >= uint64(p.Planned)
+		}
+		wss[i] = ws
 		p.Schedule = windowSchedule(ws) // windowreq.go
 		if p.Planned >= 0 {
 			p.Planned -= int64(ws.skip)
@@ -60,7 +80,7 @@ func windowPlan(plan *scenarios.Plan, w *window) *scenarios.Plan {
 		}
 		out.Phases[i] = p
 	}
-	return &out
+	return &out, wss
 }
 
 // windowed is one phase's schedule seen through a window.

@@ -1,7 +1,9 @@
 package fleet
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +121,89 @@ func TestWindowPoisson(t *testing.T) {
 	for _, at := range arrivals(wp) {
 		if at < time.Second || at >= 2*time.Second {
 			t.Fatalf("arrival at %v outside [1s, 2s)", at)
+		}
+	}
+}
+
+// TestCatchUpWindow: a catch-up covers a share from just after a reported
+// position (arrival next of phase) to the cut, and never before the
+// segment's own start: with the lost agent's sent arrivals, the catch-up
+// and the survivors' re-split from the cut, every arrival of the share is
+// sent exactly once.
+func TestCatchUpWindow(t *testing.T) {
+	t.Parallel()
+	s, err := scenarios.Parse("c.yaml", []byte(`
+name: c
+target: {driver: sim}
+phases:
+  - {name: a, duration: 1s, rate: 40/s}
+  - {name: b, duration: 1s, burst: {requests: 12, within: 300ms}}
+  - {name: c, duration: 1s, rate: 30/s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := func() *scenarios.Plan {
+		p, err := scenarios.CompileShare(s, 1, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	all := arrivals(share())
+	tests := []struct {
+		name        string
+		from, cut   time.Duration // the segment's window and the resume point
+		phase, next int           // the reported position
+	}{
+		{"mid-phase", 0, 2500 * time.Millisecond, 0, 7},
+		{"in the burst", 0, 2900 * time.Millisecond, 1, 2},
+		{"at a phase's end", 0, 2500 * time.Millisecond, 0, 14}, // every arrival of phase a sent
+		{"a segment that began late", 1500 * time.Millisecond, 2500 * time.Millisecond, 0, 0},
+		{"nothing left", 0, time.Second, 0, 14},
+	}
+	for _, tt := range tests {
+		w := newWindow(tt.from)
+		w.cutAt(tt.cut)
+		wp, _ := windowPlanAfter(share(), w, tt.phase, uint64(tt.next))
+		got := arrivals(wp)
+		// The share's arrivals after the position, in [from, cut).
+		var want []time.Duration
+		k := 0
+		for i, p := range share().Phases {
+			for n := uint64(0); ; n++ {
+				at, ok := p.Schedule.At(n)
+				if !ok || at >= p.Duration {
+					break
+				}
+				after := i > tt.phase || i == tt.phase && n >= uint64(tt.next)
+				if off := p.Start + at; after && off >= tt.from && off < tt.cut {
+					want = append(want, off)
+				}
+				k++
+			}
+		}
+		if k != len(all) {
+			t.Fatalf("share counted twice differently: %d, %d", k, len(all))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: catch-up %v, want %v", tt.name, got, want)
+		}
+	}
+}
+
+func TestCheckProtocol(t *testing.T) {
+	t.Parallel()
+	if err := checkProtocol(ProtocolVersion, ProtocolVersion); err != nil {
+		t.Errorf("same version: %v", err)
+	}
+	for _, tt := range []struct {
+		agent, controller uint32
+		upgrade           string
+	}{{1, 0, "upgrade the controller"}, {1, 2, "upgrade the agent"}} {
+		err := checkProtocol(tt.agent, tt.controller)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("protocol %d, this agent protocol %d", tt.controller, tt.agent)) || !strings.Contains(err.Error(), tt.upgrade) {
+			t.Errorf("agent %d, controller %d: %v", tt.agent, tt.controller, err)
 		}
 	}
 }

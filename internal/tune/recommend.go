@@ -25,7 +25,9 @@ const (
 // nil when no setting was measured completely. Settings that used all
 // their memory are not ranked when any other fits.
 //
-//   - cost: the lowest monthly cost (ties: the faster);
+//   - cost: the lowest monthly cost (ties: the faster); settings whose
+//     cost intervals overlap the cheapest one's are tied within noise,
+//     and among them TieRule picks (ties.go);
 //   - speed: the lowest typical time (TuneSetting.TypicalMs), and among
 //     the settings within
 //     SpeedTolerance of it the cheapest;
@@ -47,10 +49,30 @@ func Recommend(rec *results.Tune) *results.Recommendation {
 	}
 	complete := cands
 	cands = fitting(cands)
+	for _, ts := range cands {
+		ts.Intervals = intervals(ts) // ties.go
+	}
 	var reason func(w, r *results.TuneSetting) string
+	var tied []*results.TuneSetting
+	var separate int64
 	switch rec.Strategy {
 	case scenarios.StrategyCost:
 		reason = rankCost(cands)
+		// The deciding measure is the monthly cost: settings whose cost
+		// intervals overlap the cheapest one's are tied.
+		lo := func(ts *results.TuneSetting) float64 { return ts.Intervals.MonthlyLo }
+		hi := func(ts *results.TuneSetting) float64 { return ts.Intervals.MonthlyHi }
+		if tied = tieBreak(cands, lo, hi); tied != nil {
+			point := func(ts *results.TuneSetting) float64 { return ts.Cost.Monthly }
+			separate = separateSamples(tied, tied[0].Billed.Count, point, lo, hi)
+			low, high := math.Inf(1), math.Inf(-1)
+			for _, ts := range tied {
+				low, high = min(low, lo(ts)), max(high, hi(ts))
+			}
+			reason = func(w, r *results.TuneSetting) string {
+				return tiedText(tied, "monthly costs", dollars(low)+"–"+dollars(high)+" a month", separate)
+			}
+		}
 	case scenarios.StrategySpeed:
 		reason = rankSpeed(cands)
 	case scenarios.StrategySLO:
@@ -75,6 +97,12 @@ func Recommend(rec *results.Tune) *results.Recommendation {
 	}
 	if ru != nil {
 		out.RunnerUp = ru.Name
+	}
+	if tied != nil {
+		for _, ts := range tied {
+			out.Tied = append(out.Tied, ts.Name)
+		}
+		out.TieRule, out.SeparateSamples = TieRule, separate
 	}
 	out.Memory = memoryNote(w, complete)
 	for _, ts := range cands {

@@ -44,6 +44,11 @@ const (
 	AgentError_REFUSED AgentError_Code = 1
 	// FAILED: the agent stopped during the run.
 	AgentError_FAILED AgentError_Code = 2
+	// INVALID: the assignment itself was refused before any request was
+	// sent: the scenario does not parse or compile, the target is outside
+	// the allow-list, the rate above the cap, or the controller speaks
+	// another protocol version. Running it again as it is cannot work.
+	AgentError_INVALID AgentError_Code = 3
 )
 
 // Enum value maps for AgentError_Code.
@@ -52,11 +57,13 @@ var (
 		0: "CODE_UNSPECIFIED",
 		1: "REFUSED",
 		2: "FAILED",
+		3: "INVALID",
 	}
 	AgentError_Code_value = map[string]int32{
 		"CODE_UNSPECIFIED": 0,
 		"REFUSED":          1,
 		"FAILED":           2,
+		"INVALID":          3,
 	}
 )
 
@@ -84,7 +91,7 @@ func (x AgentError_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgentError_Code.Descriptor instead.
 func (AgentError_Code) EnumDescriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{7, 0}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{10, 0}
 }
 
 // ControllerMessage is one message from the controller on a Run stream.
@@ -220,8 +227,16 @@ type Assignment struct {
 	// arrivals due at or after it, and the agent's earlier shares stop
 	// before it. 0 for a first assignment.
 	ResumeOffsetNanos int64 `protobuf:"varint,11,opt,name=resume_offset_nanos,json=resumeOffsetNanos,proto3" json:"resume_offset_nanos,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// protocol_version is the controller's PROTOCOL_VERSION; an agent of
+	// another version refuses the assignment, naming both.
+	ProtocolVersion uint32 `protobuf:"varint,12,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
+	// catch_up, in a rebalance: stretches of a lost agent's shares that it
+	// did not send, from just after the last arrival it reported sending
+	// (Position) to where the survivors' re-split takes over. They are
+	// overdue: the agent sends them at once, measured from their due times.
+	CatchUp       []*CatchUp `protobuf:"bytes,13,rep,name=catch_up,json=catchUp,proto3" json:"catch_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
@@ -331,6 +346,226 @@ func (x *Assignment) GetResumeOffsetNanos() int64 {
 	return 0
 }
 
+func (x *Assignment) GetProtocolVersion() uint32 {
+	if x != nil {
+		return x.ProtocolVersion
+	}
+	return 0
+}
+
+func (x *Assignment) GetCatchUp() []*CatchUp {
+	if x != nil {
+		return x.CatchUp
+	}
+	return nil
+}
+
+// CatchUp is a stretch of a lost agent's share: share part of parts, from
+// arrival next of phase (the first arrival not reported sent; phase -1:
+// from the arrivals due at from_offset_nanos) to the arrivals due before
+// until_offset_nanos, offsets from the run's start.
+type CatchUp struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Part             int32                  `protobuf:"varint,1,opt,name=part,proto3" json:"part,omitempty"`
+	Parts            int32                  `protobuf:"varint,2,opt,name=parts,proto3" json:"parts,omitempty"`
+	Phase            int32                  `protobuf:"varint,3,opt,name=phase,proto3" json:"phase,omitempty"`
+	Next             uint64                 `protobuf:"varint,4,opt,name=next,proto3" json:"next,omitempty"`
+	FromOffsetNanos  int64                  `protobuf:"varint,5,opt,name=from_offset_nanos,json=fromOffsetNanos,proto3" json:"from_offset_nanos,omitempty"`
+	UntilOffsetNanos int64                  `protobuf:"varint,6,opt,name=until_offset_nanos,json=untilOffsetNanos,proto3" json:"until_offset_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CatchUp) Reset() {
+	*x = CatchUp{}
+	mi := &file_coldbench_v1_agent_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatchUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatchUp) ProtoMessage() {}
+
+func (x *CatchUp) ProtoReflect() protoreflect.Message {
+	mi := &file_coldbench_v1_agent_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
+func (*CatchUp) Descriptor() ([]byte, []int) {
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CatchUp) GetPart() int32 {
+	if x != nil {
+		return x.Part
+	}
+	return 0
+}
+
+func (x *CatchUp) GetParts() int32 {
+	if x != nil {
+		return x.Parts
+	}
+	return 0
+}
+
+func (x *CatchUp) GetPhase() int32 {
+	if x != nil {
+		return x.Phase
+	}
+	return 0
+}
+
+func (x *CatchUp) GetNext() uint64 {
+	if x != nil {
+		return x.Next
+	}
+	return 0
+}
+
+func (x *CatchUp) GetFromOffsetNanos() int64 {
+	if x != nil {
+		return x.FromOffsetNanos
+	}
+	return 0
+}
+
+func (x *CatchUp) GetUntilOffsetNanos() int64 {
+	if x != nil {
+		return x.UntilOffsetNanos
+	}
+	return 0
+}
+
+// Position is how far an agent got through each schedule segment it runs,
+// sent often (every 100 ms) and small: a few bytes a segment. After a
+// loss, the survivors resume the lost agent's shares right after it.
+type Position struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Segments      []*SegmentPosition     `protobuf:"bytes,1,rep,name=segments,proto3" json:"segments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Position) Reset() {
+	*x = Position{}
+	mi := &file_coldbench_v1_agent_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Position) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Position) ProtoMessage() {}
+
+func (x *Position) ProtoReflect() protoreflect.Message {
+	mi := &file_coldbench_v1_agent_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Position.ProtoReflect.Descriptor instead.
+func (*Position) Descriptor() ([]byte, []int) {
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Position) GetSegments() []*SegmentPosition {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
+// SegmentPosition: in the segment started by the assignment of generation
+// (seq 0: the share; seq 1, 2, …: its catch_up entries in order), every
+// arrival before arrival next of phase was sent or dropped.
+type SegmentPosition struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Generation    int32                  `protobuf:"varint,1,opt,name=generation,proto3" json:"generation,omitempty"`
+	Seq           int32                  `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Phase         int32                  `protobuf:"varint,3,opt,name=phase,proto3" json:"phase,omitempty"`
+	Next          uint64                 `protobuf:"varint,4,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SegmentPosition) Reset() {
+	*x = SegmentPosition{}
+	mi := &file_coldbench_v1_agent_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SegmentPosition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SegmentPosition) ProtoMessage() {}
+
+func (x *SegmentPosition) ProtoReflect() protoreflect.Message {
+	mi := &file_coldbench_v1_agent_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SegmentPosition.ProtoReflect.Descriptor instead.
+func (*SegmentPosition) Descriptor() ([]byte, []int) {
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SegmentPosition) GetGeneration() int32 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *SegmentPosition) GetSeq() int32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *SegmentPosition) GetPhase() int32 {
+	if x != nil {
+		return x.Phase
+	}
+	return 0
+}
+
+func (x *SegmentPosition) GetNext() uint64 {
+	if x != nil {
+		return x.Next
+	}
+	return 0
+}
+
 // LeaseRenewal keeps an agent's lease alive.
 type LeaseRenewal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -342,7 +577,7 @@ type LeaseRenewal struct {
 
 func (x *LeaseRenewal) Reset() {
 	*x = LeaseRenewal{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[2]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +589,7 @@ func (x *LeaseRenewal) String() string {
 func (*LeaseRenewal) ProtoMessage() {}
 
 func (x *LeaseRenewal) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[2]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +602,7 @@ func (x *LeaseRenewal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRenewal.ProtoReflect.Descriptor instead.
 func (*LeaseRenewal) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LeaseRenewal) GetSentUnixNanos() int64 {
@@ -388,7 +623,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[3]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +635,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[3]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +648,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Stop) GetReason() string {
@@ -432,6 +667,7 @@ type AgentMessage struct {
 	//	*AgentMessage_Snapshot
 	//	*AgentMessage_Started
 	//	*AgentMessage_Error
+	//	*AgentMessage_Position
 	Body          isAgentMessage_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -439,7 +675,7 @@ type AgentMessage struct {
 
 func (x *AgentMessage) Reset() {
 	*x = AgentMessage{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[4]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -451,7 +687,7 @@ func (x *AgentMessage) String() string {
 func (*AgentMessage) ProtoMessage() {}
 
 func (x *AgentMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[4]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -464,7 +700,7 @@ func (x *AgentMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentMessage.ProtoReflect.Descriptor instead.
 func (*AgentMessage) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AgentMessage) GetBody() isAgentMessage_Body {
@@ -510,6 +746,15 @@ func (x *AgentMessage) GetError() *AgentError {
 	return nil
 }
 
+func (x *AgentMessage) GetPosition() *Position {
+	if x != nil {
+		if x, ok := x.Body.(*AgentMessage_Position); ok {
+			return x.Position
+		}
+	}
+	return nil
+}
+
 type isAgentMessage_Body interface {
 	isAgentMessage_Body()
 }
@@ -530,6 +775,10 @@ type AgentMessage_Error struct {
 	Error *AgentError `protobuf:"bytes,4,opt,name=error,proto3,oneof"`
 }
 
+type AgentMessage_Position struct {
+	Position *Position `protobuf:"bytes,5,opt,name=position,proto3,oneof"`
+}
+
 func (*AgentMessage_Ready) isAgentMessage_Body() {}
 
 func (*AgentMessage_Snapshot) isAgentMessage_Body() {}
@@ -537,6 +786,8 @@ func (*AgentMessage_Snapshot) isAgentMessage_Body() {}
 func (*AgentMessage_Started) isAgentMessage_Body() {}
 
 func (*AgentMessage_Error) isAgentMessage_Body() {}
+
+func (*AgentMessage_Position) isAgentMessage_Body() {}
 
 // Ready accepts an assignment: the scenario parsed, the share compiled,
 // the target opened.
@@ -551,7 +802,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[5]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +814,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[5]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +827,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Ready) GetGeneration() int32 {
@@ -605,7 +856,7 @@ type Started struct {
 
 func (x *Started) Reset() {
 	*x = Started{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[6]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +868,7 @@ func (x *Started) String() string {
 func (*Started) ProtoMessage() {}
 
 func (x *Started) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[6]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +881,7 @@ func (x *Started) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Started.ProtoReflect.Descriptor instead.
 func (*Started) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Started) GetFirstSendUnixNanos() int64 {
@@ -652,7 +903,7 @@ type AgentError struct {
 
 func (x *AgentError) Reset() {
 	*x = AgentError{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[7]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +915,7 @@ func (x *AgentError) String() string {
 func (*AgentError) ProtoMessage() {}
 
 func (x *AgentError) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[7]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +928,7 @@ func (x *AgentError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentError.ProtoReflect.Descriptor instead.
 func (*AgentError) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AgentError) GetCode() AgentError_Code {
@@ -717,7 +968,7 @@ type Snapshot struct {
 
 func (x *Snapshot) Reset() {
 	*x = Snapshot{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[8]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +980,7 @@ func (x *Snapshot) String() string {
 func (*Snapshot) ProtoMessage() {}
 
 func (x *Snapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[8]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +993,7 @@ func (x *Snapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
 func (*Snapshot) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Snapshot) GetFinal() bool {
@@ -803,7 +1054,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[9]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +1066,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[9]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +1079,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Progress) GetPhase() int32 {
@@ -905,7 +1156,7 @@ type PhaseSnapshot struct {
 
 func (x *PhaseSnapshot) Reset() {
 	*x = PhaseSnapshot{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[10]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1168,7 @@ func (x *PhaseSnapshot) String() string {
 func (*PhaseSnapshot) ProtoMessage() {}
 
 func (x *PhaseSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[10]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1181,7 @@ func (x *PhaseSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhaseSnapshot.ProtoReflect.Descriptor instead.
 func (*PhaseSnapshot) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PhaseSnapshot) GetName() string {
@@ -1032,7 +1283,7 @@ type Exemplar struct {
 
 func (x *Exemplar) Reset() {
 	*x = Exemplar{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1295,7 @@ func (x *Exemplar) String() string {
 func (*Exemplar) ProtoMessage() {}
 
 func (x *Exemplar) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[11]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1308,7 @@ func (x *Exemplar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exemplar.ProtoReflect.Descriptor instead.
 func (*Exemplar) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Exemplar) GetTemp() uint32 {
@@ -1151,7 +1402,7 @@ type NetStats struct {
 
 func (x *NetStats) Reset() {
 	*x = NetStats{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1414,7 @@ func (x *NetStats) String() string {
 func (*NetStats) ProtoMessage() {}
 
 func (x *NetStats) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[12]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1427,7 @@ func (x *NetStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetStats.ProtoReflect.Descriptor instead.
 func (*NetStats) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NetStats) GetNewConnections() int64 {
@@ -1226,7 +1477,7 @@ type NetPhase struct {
 
 func (x *NetPhase) Reset() {
 	*x = NetPhase{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1489,7 @@ func (x *NetPhase) String() string {
 func (*NetPhase) ProtoMessage() {}
 
 func (x *NetPhase) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[13]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1502,7 @@ func (x *NetPhase) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetPhase.ProtoReflect.Descriptor instead.
 func (*NetPhase) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *NetPhase) GetCount() int64 {
@@ -1291,7 +1542,7 @@ type Timeline struct {
 
 func (x *Timeline) Reset() {
 	*x = Timeline{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1554,7 @@ func (x *Timeline) String() string {
 func (*Timeline) ProtoMessage() {}
 
 func (x *Timeline) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1567,7 @@ func (x *Timeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timeline.ProtoReflect.Descriptor instead.
 func (*Timeline) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Timeline) GetStartUnixNanos() int64 {
@@ -1370,7 +1621,7 @@ type TimelineBucket struct {
 
 func (x *TimelineBucket) Reset() {
 	*x = TimelineBucket{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1633,7 @@ func (x *TimelineBucket) String() string {
 func (*TimelineBucket) ProtoMessage() {}
 
 func (x *TimelineBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1646,7 @@ func (x *TimelineBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineBucket.ProtoReflect.Descriptor instead.
 func (*TimelineBucket) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TimelineBucket) GetSent() int64 {
@@ -1444,7 +1695,7 @@ type ColdPoint struct {
 
 func (x *ColdPoint) Reset() {
 	*x = ColdPoint{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +1707,7 @@ func (x *ColdPoint) String() string {
 func (*ColdPoint) ProtoMessage() {}
 
 func (x *ColdPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +1720,7 @@ func (x *ColdPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColdPoint.ProtoReflect.Descriptor instead.
 func (*ColdPoint) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ColdPoint) GetAtNanos() int64 {
@@ -1503,7 +1754,7 @@ type Histogram struct {
 
 func (x *Histogram) Reset() {
 	*x = Histogram{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1766,7 @@ func (x *Histogram) String() string {
 func (*Histogram) ProtoMessage() {}
 
 func (x *Histogram) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1779,7 @@ func (x *Histogram) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Histogram.ProtoReflect.Descriptor instead.
 func (*Histogram) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Histogram) GetTemp() uint32 {
@@ -1570,7 +1821,7 @@ type ClockProbe struct {
 
 func (x *ClockProbe) Reset() {
 	*x = ClockProbe{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1833,7 @@ func (x *ClockProbe) String() string {
 func (*ClockProbe) ProtoMessage() {}
 
 func (x *ClockProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +1846,7 @@ func (x *ClockProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockProbe.ProtoReflect.Descriptor instead.
 func (*ClockProbe) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ClockProbe) GetControllerUnixNanos() int64 {
@@ -1616,7 +1867,7 @@ type ClockReply struct {
 
 func (x *ClockReply) Reset() {
 	*x = ClockReply{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1628,7 +1879,7 @@ func (x *ClockReply) String() string {
 func (*ClockReply) ProtoMessage() {}
 
 func (x *ClockReply) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1641,7 +1892,7 @@ func (x *ClockReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockReply.ProtoReflect.Descriptor instead.
 func (*ClockReply) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ClockReply) GetControllerUnixNanos() int64 {
@@ -1660,14 +1911,16 @@ func (x *ClockReply) GetAgentUnixNanos() int64 {
 
 // InfoRequest asks an agent to describe itself.
 type InfoRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// protocol_version is the controller's; see InfoReply.
+	ProtocolVersion uint32 `protobuf:"varint,1,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1679,7 +1932,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1945,14 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *InfoRequest) GetProtocolVersion() uint32 {
+	if x != nil {
+		return x.ProtocolVersion
+	}
+	return 0
 }
 
 // InfoReply describes an agent.
@@ -1707,14 +1967,18 @@ type InfoReply struct {
 	// allow_targets are the host patterns the agent sends to; empty for any.
 	AllowTargets []string `protobuf:"bytes,5,rep,name=allow_targets,json=allowTargets,proto3" json:"allow_targets,omitempty"`
 	// busy is set while the agent runs an assignment.
-	Busy          bool `protobuf:"varint,6,opt,name=busy,proto3" json:"busy,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Busy bool `protobuf:"varint,6,opt,name=busy,proto3" json:"busy,omitempty"`
+	// protocol_version is the version of this API the agent speaks
+	// (fleet.ProtocolVersion); 0 from agents older than versioning. A
+	// controller of another version fails at connect, naming both.
+	ProtocolVersion uint32 `protobuf:"varint,7,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *InfoReply) Reset() {
 	*x = InfoReply{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1726,7 +1990,7 @@ func (x *InfoReply) String() string {
 func (*InfoReply) ProtoMessage() {}
 
 func (x *InfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1739,7 +2003,7 @@ func (x *InfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoReply.ProtoReflect.Descriptor instead.
 func (*InfoReply) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *InfoReply) GetVersion() string {
@@ -1784,6 +2048,13 @@ func (x *InfoReply) GetBusy() bool {
 	return false
 }
 
+func (x *InfoReply) GetProtocolVersion() uint32 {
+	if x != nil {
+		return x.ProtocolVersion
+	}
+	return 0
+}
+
 var File_coldbench_v1_agent_proto protoreflect.FileDescriptor
 
 const file_coldbench_v1_agent_proto_rawDesc = "" +
@@ -1795,7 +2066,7 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"assignment\x122\n" +
 	"\x05renew\x18\x02 \x01(\v2\x1a.coldbench.v1.LeaseRenewalH\x00R\x05renew\x12(\n" +
 	"\x04stop\x18\x03 \x01(\v2\x12.coldbench.v1.StopH\x00R\x04stopB\x06\n" +
-	"\x04body\"\xfe\x02\n" +
+	"\x04body\"\xdb\x03\n" +
 	"\n" +
 	"Assignment\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12#\n" +
@@ -1812,16 +2083,35 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"generation\x18\n" +
 	" \x01(\x05R\n" +
 	"generation\x12.\n" +
-	"\x13resume_offset_nanos\x18\v \x01(\x03R\x11resumeOffsetNanos\"6\n" +
+	"\x13resume_offset_nanos\x18\v \x01(\x03R\x11resumeOffsetNanos\x12)\n" +
+	"\x10protocol_version\x18\f \x01(\rR\x0fprotocolVersion\x120\n" +
+	"\bcatch_up\x18\r \x03(\v2\x15.coldbench.v1.CatchUpR\acatchUp\"\xb7\x01\n" +
+	"\aCatchUp\x12\x12\n" +
+	"\x04part\x18\x01 \x01(\x05R\x04part\x12\x14\n" +
+	"\x05parts\x18\x02 \x01(\x05R\x05parts\x12\x14\n" +
+	"\x05phase\x18\x03 \x01(\x05R\x05phase\x12\x12\n" +
+	"\x04next\x18\x04 \x01(\x04R\x04next\x12*\n" +
+	"\x11from_offset_nanos\x18\x05 \x01(\x03R\x0ffromOffsetNanos\x12,\n" +
+	"\x12until_offset_nanos\x18\x06 \x01(\x03R\x10untilOffsetNanos\"E\n" +
+	"\bPosition\x129\n" +
+	"\bsegments\x18\x01 \x03(\v2\x1d.coldbench.v1.SegmentPositionR\bsegments\"m\n" +
+	"\x0fSegmentPosition\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x01 \x01(\x05R\n" +
+	"generation\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x05R\x03seq\x12\x14\n" +
+	"\x05phase\x18\x03 \x01(\x05R\x05phase\x12\x12\n" +
+	"\x04next\x18\x04 \x01(\x04R\x04next\"6\n" +
 	"\fLeaseRenewal\x12&\n" +
 	"\x0fsent_unix_nanos\x18\x01 \x01(\x03R\rsentUnixNanos\"\x1e\n" +
 	"\x04Stop\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"\xde\x01\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x94\x02\n" +
 	"\fAgentMessage\x12+\n" +
 	"\x05ready\x18\x01 \x01(\v2\x13.coldbench.v1.ReadyH\x00R\x05ready\x124\n" +
 	"\bsnapshot\x18\x02 \x01(\v2\x16.coldbench.v1.SnapshotH\x00R\bsnapshot\x121\n" +
 	"\astarted\x18\x03 \x01(\v2\x15.coldbench.v1.StartedH\x00R\astarted\x120\n" +
-	"\x05error\x18\x04 \x01(\v2\x18.coldbench.v1.AgentErrorH\x00R\x05errorB\x06\n" +
+	"\x05error\x18\x04 \x01(\v2\x18.coldbench.v1.AgentErrorH\x00R\x05error\x124\n" +
+	"\bposition\x18\x05 \x01(\v2\x16.coldbench.v1.PositionH\x00R\bpositionB\x06\n" +
 	"\x04body\"A\n" +
 	"\x05Ready\x12\x1e\n" +
 	"\n" +
@@ -1829,16 +2119,17 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"generation\x12\x18\n" +
 	"\aplanned\x18\x02 \x01(\x03R\aplanned\"<\n" +
 	"\aStarted\x121\n" +
-	"\x15first_send_unix_nanos\x18\x01 \x01(\x03R\x12firstSendUnixNanos\"\x90\x01\n" +
+	"\x15first_send_unix_nanos\x18\x01 \x01(\x03R\x12firstSendUnixNanos\"\x9d\x01\n" +
 	"\n" +
 	"AgentError\x121\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x1d.coldbench.v1.AgentError.CodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"5\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"B\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aREFUSED\x10\x01\x12\n" +
 	"\n" +
-	"\x06FAILED\x10\x02\"\x89\x02\n" +
+	"\x06FAILED\x10\x02\x12\v\n" +
+	"\aINVALID\x10\x03\"\x89\x02\n" +
 	"\bSnapshot\x12\x14\n" +
 	"\x05final\x18\x01 \x01(\bR\x05final\x12(\n" +
 	"\x10taken_unix_nanos\x18\x02 \x01(\x03R\x0etakenUnixNanos\x122\n" +
@@ -1922,15 +2213,17 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"ClockReply\x122\n" +
 	"\x15controller_unix_nanos\x18\x01 \x01(\x03R\x13controllerUnixNanos\x12(\n" +
-	"\x10agent_unix_nanos\x18\x02 \x01(\x03R\x0eagentUnixNanos\"\r\n" +
-	"\vInfoRequest\"\xab\x01\n" +
+	"\x10agent_unix_nanos\x18\x02 \x01(\x03R\x0eagentUnixNanos\"8\n" +
+	"\vInfoRequest\x12)\n" +
+	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\"\xd6\x01\n" +
 	"\tInfoReply\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x14\n" +
 	"\x05cores\x18\x03 \x01(\x05R\x05cores\x12\x19\n" +
 	"\bmax_rate\x18\x04 \x01(\x01R\amaxRate\x12#\n" +
 	"\rallow_targets\x18\x05 \x03(\tR\fallowTargets\x12\x12\n" +
-	"\x04busy\x18\x06 \x01(\bR\x04busy2\xcd\x01\n" +
+	"\x04busy\x18\x06 \x01(\bR\x04busy\x12)\n" +
+	"\x10protocol_version\x18\a \x01(\rR\x0fprotocolVersion2\xcd\x01\n" +
 	"\x05Agent\x12F\n" +
 	"\x03Run\x12\x1f.coldbench.v1.ControllerMessage\x1a\x1a.coldbench.v1.AgentMessage(\x010\x01\x12@\n" +
 	"\n" +
@@ -1950,64 +2243,70 @@ func file_coldbench_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_coldbench_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_coldbench_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_coldbench_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_coldbench_v1_agent_proto_goTypes = []any{
 	(AgentError_Code)(0),      // 0: coldbench.v1.AgentError.Code
 	(*ControllerMessage)(nil), // 1: coldbench.v1.ControllerMessage
 	(*Assignment)(nil),        // 2: coldbench.v1.Assignment
-	(*LeaseRenewal)(nil),      // 3: coldbench.v1.LeaseRenewal
-	(*Stop)(nil),              // 4: coldbench.v1.Stop
-	(*AgentMessage)(nil),      // 5: coldbench.v1.AgentMessage
-	(*Ready)(nil),             // 6: coldbench.v1.Ready
-	(*Started)(nil),           // 7: coldbench.v1.Started
-	(*AgentError)(nil),        // 8: coldbench.v1.AgentError
-	(*Snapshot)(nil),          // 9: coldbench.v1.Snapshot
-	(*Progress)(nil),          // 10: coldbench.v1.Progress
-	(*PhaseSnapshot)(nil),     // 11: coldbench.v1.PhaseSnapshot
-	(*Exemplar)(nil),          // 12: coldbench.v1.Exemplar
-	(*NetStats)(nil),          // 13: coldbench.v1.NetStats
-	(*NetPhase)(nil),          // 14: coldbench.v1.NetPhase
-	(*Timeline)(nil),          // 15: coldbench.v1.Timeline
-	(*TimelineBucket)(nil),    // 16: coldbench.v1.TimelineBucket
-	(*ColdPoint)(nil),         // 17: coldbench.v1.ColdPoint
-	(*Histogram)(nil),         // 18: coldbench.v1.Histogram
-	(*ClockProbe)(nil),        // 19: coldbench.v1.ClockProbe
-	(*ClockReply)(nil),        // 20: coldbench.v1.ClockReply
-	(*InfoRequest)(nil),       // 21: coldbench.v1.InfoRequest
-	(*InfoReply)(nil),         // 22: coldbench.v1.InfoReply
+	(*CatchUp)(nil),           // 3: coldbench.v1.CatchUp
+	(*Position)(nil),          // 4: coldbench.v1.Position
+	(*SegmentPosition)(nil),   // 5: coldbench.v1.SegmentPosition
+	(*LeaseRenewal)(nil),      // 6: coldbench.v1.LeaseRenewal
+	(*Stop)(nil),              // 7: coldbench.v1.Stop
+	(*AgentMessage)(nil),      // 8: coldbench.v1.AgentMessage
+	(*Ready)(nil),             // 9: coldbench.v1.Ready
+	(*Started)(nil),           // 10: coldbench.v1.Started
+	(*AgentError)(nil),        // 11: coldbench.v1.AgentError
+	(*Snapshot)(nil),          // 12: coldbench.v1.Snapshot
+	(*Progress)(nil),          // 13: coldbench.v1.Progress
+	(*PhaseSnapshot)(nil),     // 14: coldbench.v1.PhaseSnapshot
+	(*Exemplar)(nil),          // 15: coldbench.v1.Exemplar
+	(*NetStats)(nil),          // 16: coldbench.v1.NetStats
+	(*NetPhase)(nil),          // 17: coldbench.v1.NetPhase
+	(*Timeline)(nil),          // 18: coldbench.v1.Timeline
+	(*TimelineBucket)(nil),    // 19: coldbench.v1.TimelineBucket
+	(*ColdPoint)(nil),         // 20: coldbench.v1.ColdPoint
+	(*Histogram)(nil),         // 21: coldbench.v1.Histogram
+	(*ClockProbe)(nil),        // 22: coldbench.v1.ClockProbe
+	(*ClockReply)(nil),        // 23: coldbench.v1.ClockReply
+	(*InfoRequest)(nil),       // 24: coldbench.v1.InfoRequest
+	(*InfoReply)(nil),         // 25: coldbench.v1.InfoReply
 }
 var file_coldbench_v1_agent_proto_depIdxs = []int32{
 	2,  // 0: coldbench.v1.ControllerMessage.assignment:type_name -> coldbench.v1.Assignment
-	3,  // 1: coldbench.v1.ControllerMessage.renew:type_name -> coldbench.v1.LeaseRenewal
-	4,  // 2: coldbench.v1.ControllerMessage.stop:type_name -> coldbench.v1.Stop
-	6,  // 3: coldbench.v1.AgentMessage.ready:type_name -> coldbench.v1.Ready
-	9,  // 4: coldbench.v1.AgentMessage.snapshot:type_name -> coldbench.v1.Snapshot
-	7,  // 5: coldbench.v1.AgentMessage.started:type_name -> coldbench.v1.Started
-	8,  // 6: coldbench.v1.AgentMessage.error:type_name -> coldbench.v1.AgentError
-	0,  // 7: coldbench.v1.AgentError.code:type_name -> coldbench.v1.AgentError.Code
-	10, // 8: coldbench.v1.Snapshot.progress:type_name -> coldbench.v1.Progress
-	11, // 9: coldbench.v1.Snapshot.phases:type_name -> coldbench.v1.PhaseSnapshot
-	15, // 10: coldbench.v1.Snapshot.timeline:type_name -> coldbench.v1.Timeline
-	18, // 11: coldbench.v1.PhaseSnapshot.histograms:type_name -> coldbench.v1.Histogram
-	13, // 12: coldbench.v1.PhaseSnapshot.net:type_name -> coldbench.v1.NetStats
-	12, // 13: coldbench.v1.PhaseSnapshot.exemplars:type_name -> coldbench.v1.Exemplar
-	14, // 14: coldbench.v1.NetStats.dns:type_name -> coldbench.v1.NetPhase
-	14, // 15: coldbench.v1.NetStats.connect:type_name -> coldbench.v1.NetPhase
-	14, // 16: coldbench.v1.NetStats.tls:type_name -> coldbench.v1.NetPhase
-	14, // 17: coldbench.v1.NetStats.first_byte:type_name -> coldbench.v1.NetPhase
-	16, // 18: coldbench.v1.Timeline.buckets:type_name -> coldbench.v1.TimelineBucket
-	17, // 19: coldbench.v1.Timeline.colds:type_name -> coldbench.v1.ColdPoint
-	1,  // 20: coldbench.v1.Agent.Run:input_type -> coldbench.v1.ControllerMessage
-	19, // 21: coldbench.v1.Agent.ProbeClock:input_type -> coldbench.v1.ClockProbe
-	21, // 22: coldbench.v1.Agent.Info:input_type -> coldbench.v1.InfoRequest
-	5,  // 23: coldbench.v1.Agent.Run:output_type -> coldbench.v1.AgentMessage
-	20, // 24: coldbench.v1.Agent.ProbeClock:output_type -> coldbench.v1.ClockReply
-	22, // 25: coldbench.v1.Agent.Info:output_type -> coldbench.v1.InfoReply
-	23, // [23:26] is the sub-list for method output_type
-	20, // [20:23] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	6,  // 1: coldbench.v1.ControllerMessage.renew:type_name -> coldbench.v1.LeaseRenewal
+	7,  // 2: coldbench.v1.ControllerMessage.stop:type_name -> coldbench.v1.Stop
+	3,  // 3: coldbench.v1.Assignment.catch_up:type_name -> coldbench.v1.CatchUp
+	5,  // 4: coldbench.v1.Position.segments:type_name -> coldbench.v1.SegmentPosition
+	9,  // 5: coldbench.v1.AgentMessage.ready:type_name -> coldbench.v1.Ready
+	12, // 6: coldbench.v1.AgentMessage.snapshot:type_name -> coldbench.v1.Snapshot
+	10, // 7: coldbench.v1.AgentMessage.started:type_name -> coldbench.v1.Started
+	11, // 8: coldbench.v1.AgentMessage.error:type_name -> coldbench.v1.AgentError
+	4,  // 9: coldbench.v1.AgentMessage.position:type_name -> coldbench.v1.Position
+	0,  // 10: coldbench.v1.AgentError.code:type_name -> coldbench.v1.AgentError.Code
+	13, // 11: coldbench.v1.Snapshot.progress:type_name -> coldbench.v1.Progress
+	14, // 12: coldbench.v1.Snapshot.phases:type_name -> coldbench.v1.PhaseSnapshot
+	18, // 13: coldbench.v1.Snapshot.timeline:type_name -> coldbench.v1.Timeline
+	21, // 14: coldbench.v1.PhaseSnapshot.histograms:type_name -> coldbench.v1.Histogram
+	16, // 15: coldbench.v1.PhaseSnapshot.net:type_name -> coldbench.v1.NetStats
+	15, // 16: coldbench.v1.PhaseSnapshot.exemplars:type_name -> coldbench.v1.Exemplar
+	17, // 17: coldbench.v1.NetStats.dns:type_name -> coldbench.v1.NetPhase
+	17, // 18: coldbench.v1.NetStats.connect:type_name -> coldbench.v1.NetPhase
+	17, // 19: coldbench.v1.NetStats.tls:type_name -> coldbench.v1.NetPhase
+	17, // 20: coldbench.v1.NetStats.first_byte:type_name -> coldbench.v1.NetPhase
+	19, // 21: coldbench.v1.Timeline.buckets:type_name -> coldbench.v1.TimelineBucket
+	20, // 22: coldbench.v1.Timeline.colds:type_name -> coldbench.v1.ColdPoint
+	1,  // 23: coldbench.v1.Agent.Run:input_type -> coldbench.v1.ControllerMessage
+	22, // 24: coldbench.v1.Agent.ProbeClock:input_type -> coldbench.v1.ClockProbe
+	24, // 25: coldbench.v1.Agent.Info:input_type -> coldbench.v1.InfoRequest
+	8,  // 26: coldbench.v1.Agent.Run:output_type -> coldbench.v1.AgentMessage
+	23, // 27: coldbench.v1.Agent.ProbeClock:output_type -> coldbench.v1.ClockReply
+	25, // 28: coldbench.v1.Agent.Info:output_type -> coldbench.v1.InfoReply
+	26, // [26:29] is the sub-list for method output_type
+	23, // [23:26] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_coldbench_v1_agent_proto_init() }
@@ -2020,11 +2319,12 @@ func file_coldbench_v1_agent_proto_init() {
 		(*ControllerMessage_Renew)(nil),
 		(*ControllerMessage_Stop)(nil),
 	}
-	file_coldbench_v1_agent_proto_msgTypes[4].OneofWrappers = []any{
+	file_coldbench_v1_agent_proto_msgTypes[7].OneofWrappers = []any{
 		(*AgentMessage_Ready)(nil),
 		(*AgentMessage_Snapshot)(nil),
 		(*AgentMessage_Started)(nil),
 		(*AgentMessage_Error)(nil),
+		(*AgentMessage_Position)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2032,7 +2332,7 @@ func file_coldbench_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coldbench_v1_agent_proto_rawDesc), len(file_coldbench_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
