@@ -228,7 +228,7 @@ func (t *Tally) Clone() *Tally {
 		cp := *p
 		cp.Hists = make(map[HistKey]*hdrhistogram.Histogram, len(p.Hists))
 		for k, h := range p.Hists {
-			cp.Hists[k] = hdrhistogram.Import(h.Export())
+			cp.Hists[k] = h.Clone() // one copy of the counts (Export then Import made two)
 		}
 		for i := range p.Exemplars {
 			cp.Exemplars[i] = p.Exemplars[i].Clone()

@@ -102,8 +102,9 @@ type Engine struct {
 	o    options
 	idp  string // request id prefix, random per run
 
-	mu      sync.Mutex // guards everything below up to the counters
-	tally   *results.Tally
+	rec *results.Recorder // the tally: safe for concurrent use, never waits on a snapshot
+
+	mu      sync.Mutex          // guards everything below up to the counters
 	seen    map[string]struct{} // instance ids already served a request
 	inf     inferrer
 	pending []held
@@ -141,12 +142,12 @@ func New(d drivers.Driver, plan *scenarios.Plan, opts ...Option) (*Engine, error
 	}
 	rng := rand.New(rand.NewPCG(o.seed, uint64(time.Now().UnixNano())))
 	return &Engine{
-		d:     d,
-		plan:  plan,
-		o:     o,
-		idp:   strconv.FormatUint(rng.Uint64()&0xffffffffffff, 36) + "-",
-		tally: results.NewTally(phases),
-		seen:  map[string]struct{}{},
+		d:    d,
+		plan: plan,
+		o:    o,
+		idp:  strconv.FormatUint(rng.Uint64()&0xffffffffffff, 36) + "-",
+		rec:  results.NewRecorder(results.NewTally(phases)),
+		seen: map[string]struct{}{},
 	}, nil
 }
 
@@ -187,9 +188,8 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	e.mu.Lock()
-	e.tally.Timeline = results.NewTimeline(start)
-	e.mu.Unlock()
+	e.rec.Start()
+	e.rec.Do(func(t *results.Tally) { t.Timeline = results.NewTimeline(start) })
 	var sl sleeper
 	defer sl.stop()
 	err := sl.until(ctx, start)
@@ -201,9 +201,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		}
 		p := &e.plan.Phases[i]
 		e.phase.Store(int32(i))
-		e.mu.Lock()
-		e.tally.Phases[i].Start = start
-		e.mu.Unlock()
+		e.rec.Do(func(t *results.Tally) { t.Phases[i].Start = start })
 		end := start.Add(p.Duration)
 		rq, _ := p.Schedule.(scenarios.Requester)
 		for n := uint64(0); ; n++ {
@@ -233,9 +231,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 					ticks <- a
 				} else {
 					e.dropped.Add(1)
-					e.mu.Lock()
-					e.tally.Phases[i].Dropped++
-					e.mu.Unlock()
+					e.rec.Drop(i)
 				}
 			}
 		}
@@ -246,9 +242,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		if err != nil {
 			stop = time.Now()
 		}
-		e.mu.Lock()
-		e.tally.Phases[i].End = stop
-		e.mu.Unlock()
+		e.rec.Do(func(t *results.Tally) { t.Phases[i].End = stop })
 		start = end // phases follow the schedule's clock, back to back
 	}
 	close(ticks)
@@ -267,9 +261,8 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	}
 	e.mu.Lock()
 	e.flushHeld()
-	t := e.tally
 	e.mu.Unlock()
-	return t, err
+	return e.rec.Close(), err
 }
 
 func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {
@@ -382,14 +375,10 @@ func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
 	if s.Temp == drivers.Cold {
 		e.colds.Add(1)
 	}
-	p := e.tally.Phases[a.phase]
-	p.Record(s)
-	p.Exemplars[s.Temp].Offer(results.Exemplar{
+	e.rec.Add(results.Entry{Phase: a.phase, Due: a.due, Sample: s, Exemplar: results.Exemplar{
 		TraceID: c.Trace.TraceID, SpanID: c.Trace.SpanID, Sampled: c.Trace.Sampled(),
-		RequestID: c.ID, Latency: s.Latency, Service: s.Service, Offset: a.due.Sub(p.Start),
-		Outcome: s.Outcome, Key: a.key,
-	})
-	e.tally.Timeline.Add(a.due, s)
+		RequestID: c.ID, Latency: s.Latency, Service: s.Service, Outcome: s.Outcome, Key: a.key,
+	}})
 	if e.o.observer != nil {
 		e.o.observer(c, s)
 	}
@@ -397,10 +386,9 @@ func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
 
 // Snapshot returns a copy of the tally so far, safe to use while the run
 // goes on. Samples still waiting for the cold-start inferrer are not in it.
+// It does not take the recording lock: workers go on meanwhile.
 func (e *Engine) Snapshot() *results.Tally {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.tally.Clone()
+	return e.rec.Snapshot()
 }
 
 // Progress is a cheap live view of a run.
