@@ -220,7 +220,12 @@ type TempCounts struct {
 // decodeHist decodes a histogram stored by encodeHist into a histogram with
 // the shared geometry, so that it merges with any other without loss.
 func decodeHist(s string) (*hdrhistogram.Histogram, error) {
-	h := NewHistogram()
+	return decodeHistOf(Latency, s)
+}
+
+// decodeHistOf is decodeHist into kind k's geometry.
+func decodeHistOf(k Kind, s string) (*hdrhistogram.Histogram, error) {
+	h := NewHistogramOf(k)
 	if s == "" {
 		return h, nil
 	}

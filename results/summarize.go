@@ -191,7 +191,7 @@ type accum struct {
 }
 
 func newAccum() *accum {
-	a := &accum{service: NewHistogram(), memory: NewHistogram(), lag: NewHistogram()}
+	a := &accum{service: NewHistogram(), memory: NewHistogramOf(Memory), lag: NewHistogramOf(Lag)}
 	for i := range a.ok {
 		a.ok[i] = NewHistogram()
 	}

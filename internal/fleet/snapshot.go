@@ -145,7 +145,7 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 			if err != nil {
 				return nil, fmt.Errorf("snapshot phase %s: decode histogram: %w", p.Name, err)
 			}
-			dst := results.NewHistogram()
+			dst := results.NewHistogramOf(k.Kind)
 			if dropped := dst.Merge(d); dropped != 0 {
 				return nil, fmt.Errorf("snapshot phase %s: %d values out of range", p.Name, dropped)
 			}
