@@ -66,6 +66,10 @@ func (r *Run) Elapsed() time.Duration {
 type Host struct {
 	Hostname string `json:"hostname"`
 	Cores    int    `json:"cores"`
+	// Runtime is what the run cost the process that wrote the record,
+	// read when the run ended; nil in records that were not written by a
+	// run (runtime.go).
+	Runtime *Runtime `json:"runtime,omitempty"`
 }
 
 // Stats is the measurement of a phase or of the whole run. Counts are of
