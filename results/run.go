@@ -249,7 +249,7 @@ func encodeHist(h *hdrhistogram.Histogram) (string, error) {
 	if h == nil || h.TotalCount() == 0 {
 		return "", nil
 	}
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	b, err := EncodeHistogram(h)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}

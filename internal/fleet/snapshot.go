@@ -124,7 +124,7 @@ func (c *deltaCache) encode(m *pb.Histogram, ck cacheKey, h *hdrhistogram.Histog
 			}
 		}
 	}
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	b, err := results.EncodeHistogram(h)
 	m.Hdr = b
 	if err == nil && c != nil {
 		c.next[ck] = sentCounts{h.TotalCount(), h.Export().Counts}
