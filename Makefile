@@ -101,19 +101,23 @@ report-screenshot: build
 	status=$$?; rm -rf $$profile; exit $$status
 	@echo "screenshot: $(SHOT_DIR)/report.png"
 
-# Side by side with vegeta and wrk on loopback (internal/bench): installs
-# its peers (vegeta with go install into bin/tools, wrk from Debian, which
-# needs root), prints the table and writes it into BENCHMARKS.md, raw
-# numbers in BENCHMARKS.json. About 15 minutes on 2 cores; BENCH_QUICK=1 for a
-# smaller run of about 3; BENCH_FLAGS passes flags to benchrun (-h lists
-# them). Not part of `make test`.
+# Side by side with vegeta, bombardier and wrk on loopback (internal/bench):
+# installs its peers (vegeta and bombardier with go install into bin/tools,
+# wrk from Debian, which needs root), prints the tables and writes them into
+# BENCHMARKS.md, raw numbers in BENCHMARKS.json. About 40 minutes on 2 cores
+# (the 5 M-request memory runs take 500 s each); BENCH_QUICK=1 for a smaller
+# run of about 6; BENCH_FLAGS passes flags to benchrun (-h lists them). Not
+# part of `make test`.
 VEGETA_VERSION := v12.13.0
+BOMBARDIER_VERSION := v1.2.6
 
 bench:
 	$(GO) build -o bin/tools/coldbench ./cmd/coldbench
 	$(GO) build -o bin/tools/benchtarget ./internal/bench/cmd/benchtarget
 	@$(GO) version -m bin/tools/vegeta 2>/dev/null | grep -q 'tsenart/vegeta/v12[[:space:]]*$(VEGETA_VERSION)' || \
 		GOBIN=$(abspath bin/tools) $(GO) install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
+	@$(GO) version -m bin/tools/bombardier 2>/dev/null | grep -q 'codesenberg/bombardier[[:space:]]*$(BOMBARDIER_VERSION)' || \
+		GOBIN=$(abspath bin/tools) $(GO) install github.com/codesenberg/bombardier@$(BOMBARDIER_VERSION)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(GO) run ./internal/bench/cmd/benchrun $(BENCH_FLAGS)
 

@@ -77,3 +77,21 @@ func BenchmarkTallyMerge(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSummarize is what the run.json journal computes every second:
+// the record of a two-phase tally of 20 000 requests, percentiles and
+// encoded histograms included.
+func BenchmarkSummarize(b *testing.B) {
+	plans := []PhasePlan{{Name: "a"}, {Name: "b"}}
+	t := NewTally(plans)
+	start := time.Now()
+	t.Timeline = NewTimeline(start)
+	for i, s := range benchSamples(20000) {
+		t.Phases[i%2].Record(s)
+		t.Timeline.Add(start.Add(time.Duration(i)*time.Millisecond), s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Summarize(t, Meta{Host: Host{Hostname: "bench"}})
+	}
+}

@@ -54,9 +54,9 @@ func (x *Exemplars) Empty() bool { return len(x.Slowest) == 0 && len(x.Random) =
 // (room for ExemplarsPerKind of each kind): the engine calls it per request.
 func (x *Exemplars) Offer(e Exemplar) {
 	if e.Outcome == drivers.OK {
-		x.Slowest = insertBounded(x.Slowest, e, slower)
+		x.Slowest = insertBounded(x.Slowest, &e, true)
 	}
-	x.Random = insertBounded(x.Random, e, smallerKey)
+	x.Random = insertBounded(x.Random, &e, false)
 }
 
 // Merge adds o's exemplars into x: the slowest of both (exact: the top k of
@@ -64,10 +64,10 @@ func (x *Exemplars) Offer(e Exemplar) {
 // (a uniform sample of the union, whatever each part's count).
 func (x *Exemplars) Merge(o *Exemplars) {
 	for _, e := range o.Slowest {
-		x.Slowest = insertBounded(x.Slowest, e, slower)
+		x.Slowest = insertBounded(x.Slowest, &e, true)
 	}
 	for _, e := range o.Random {
-		x.Random = insertBounded(x.Random, e, smallerKey)
+		x.Random = insertBounded(x.Random, &e, false)
 	}
 }
 
@@ -94,15 +94,23 @@ func slower(a, b *Exemplar) bool {
 
 func smallerKey(a, b *Exemplar) bool { return a.Key < b.Key }
 
-// insertBounded inserts e into s, kept ordered by before and at most
-// ExemplarsPerKind long. An exemplar already there (same request id and
-// key) is not added twice.
-func insertBounded(s []Exemplar, e Exemplar, before func(a, b *Exemplar) bool) []Exemplar {
-	if len(s) == ExemplarsPerKind && !before(&e, &s[len(s)-1]) {
+// insertBounded inserts e into s, kept ordered slowest first (bySlow) or
+// by key, and at most ExemplarsPerKind long. An exemplar already there
+// (same request id and key) is not added twice. The order is a flag, not a
+// func value: passing e to a func value made it escape, one allocation per
+// request on the recording path.
+func insertBounded(s []Exemplar, e *Exemplar, bySlow bool) []Exemplar {
+	before := func(a, b *Exemplar) bool {
+		if bySlow {
+			return slower(a, b)
+		}
+		return smallerKey(a, b)
+	}
+	if len(s) == ExemplarsPerKind && !before(e, &s[len(s)-1]) {
 		return s
 	}
 	i := len(s)
-	for i > 0 && before(&e, &s[i-1]) {
+	for i > 0 && before(e, &s[i-1]) {
 		i--
 	}
 	if i > 0 && s[i-1].Key == e.Key && s[i-1].RequestID == e.RequestID {
@@ -115,7 +123,7 @@ func insertBounded(s []Exemplar, e Exemplar, before func(a, b *Exemplar) bool) [
 		s = append(s, Exemplar{})
 	}
 	copy(s[i+1:], s[i:len(s)-1])
-	s[i] = e
+	s[i] = *e
 	return s
 }
 

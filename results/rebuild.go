@@ -69,7 +69,7 @@ func rebuildPhase(p *PhaseTally, ps *PhaseStats) error {
 		if enc == "" {
 			return nil
 		}
-		h, err := decodeHist(enc)
+		h, err := decodeHistOf(k.Kind, enc)
 		if err != nil {
 			return fmt.Errorf("%s %s %s: %w", k.Temp, k.Outcome, k.Kind, err)
 		}

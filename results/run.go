@@ -61,6 +61,10 @@ func (r *Run) Elapsed() time.Duration {
 type Host struct {
 	Hostname string `json:"hostname"`
 	Cores    int    `json:"cores"`
+	// Runtime is what the run cost the process that wrote the record,
+	// read when the run ended; nil in records that were not written by a
+	// run (runtime.go).
+	Runtime *Runtime `json:"runtime,omitempty"`
 }
 
 // Stats is the measurement of a phase or of the whole run. Counts are of
@@ -219,7 +223,12 @@ type TempCounts struct {
 // decodeHist decodes a histogram stored by encodeHist into a histogram with
 // the shared geometry, so that it merges with any other without loss.
 func decodeHist(s string) (*hdrhistogram.Histogram, error) {
-	h := NewHistogram()
+	return decodeHistOf(Latency, s)
+}
+
+// decodeHistOf is decodeHist into kind k's geometry.
+func decodeHistOf(k Kind, s string) (*hdrhistogram.Histogram, error) {
+	h := NewHistogramOf(k)
 	if s == "" {
 		return h, nil
 	}
@@ -239,7 +248,7 @@ func encodeHist(h *hdrhistogram.Histogram) (string, error) {
 	if h == nil || h.TotalCount() == 0 {
 		return "", nil
 	}
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	b, err := EncodeHistogram(h)
 	if err != nil {
 		return "", fmt.Errorf("encode histogram: %w", err)
 	}

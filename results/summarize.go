@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -74,6 +75,7 @@ func Summarize(t *Tally, meta Meta) *Run {
 	}
 
 	total := newAccum()
+	defer total.release()
 	var (
 		sumElapsed      time.Duration
 		expected        float64 // arrivals the schedule expects, random phases at their mean
@@ -114,6 +116,7 @@ func Summarize(t *Tally, meta Meta) *Run {
 // summarizePhase is the PhaseStats of p, measured over elapsed.
 func summarizePhase(p *PhaseTally, elapsed time.Duration) PhaseStats {
 	a := newAccum()
+	defer a.release()
 	a.add(p)
 	ps := PhaseStats{
 		Name:             p.Name,
@@ -195,13 +198,30 @@ type accum struct {
 	net           NetStats
 }
 
-func newAccum() *accum {
-	a := &accum{service: NewHistogram(), memory: NewHistogram(), lag: NewHistogram()}
+// accums are reused: the run.json journal summarises the run every second,
+// and an accum's histograms are about 900 KiB to allocate and collect,
+// twice per summary for a one-phase run. Clearing them is a memclr.
+var accums = sync.Pool{New: func() any {
+	a := &accum{service: NewHistogram(), memory: NewHistogramOf(Memory), lag: NewHistogramOf(Lag)}
 	for i := range a.ok {
 		a.ok[i] = NewHistogram()
 	}
 	return a
+}}
+
+// newAccum returns an empty accum; give it back with release once its
+// stats are taken (they keep no reference to its histograms).
+func newAccum() *accum {
+	a := accums.Get().(*accum)
+	hs := [...]*hdrhistogram.Histogram{a.ok[0], a.ok[1], a.ok[2], a.service, a.memory, a.lag}
+	*a = accum{ok: a.ok, service: a.service, memory: a.memory, lag: a.lag}
+	for _, h := range hs {
+		h.Reset()
+	}
+	return a
 }
+
+func (a *accum) release() { accums.Put(a) }
 
 func (a *accum) add(p *PhaseTally) {
 	a.net.Merge(p.Net)

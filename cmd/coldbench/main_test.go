@@ -111,6 +111,10 @@ func TestRunSmoke(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// What the run cost coldbench itself is in the host block.
+	if rt := r.Host.Runtime; rt == nil || rt.HeapAllocBytes == 0 || rt.GoMemoryBytes == 0 || (runtime.GOOS == "linux" && rt.PeakRSSBytes == 0) {
+		t.Errorf("host runtime %+v", rt)
+	}
 	if !strings.Contains(out, dir) {
 		t.Errorf("output does not name the run directory:\n%s", out)
 	}

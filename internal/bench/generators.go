@@ -279,3 +279,54 @@ func (g *Wrk) Run(ctx context.Context, d time.Duration) (float64, Usage, error) 
 	f, err := strconv.ParseFloat(string(m[1]), 64)
 	return f, u, err
 }
+
+// BombardierVersion is the bombardier `make bench` installs: a
+// fasthttp-based generator, the third anchor beside vegeta and wrk.
+const BombardierVersion = "v1.2.6"
+
+// Bombardier runs `bombardier -r RATE` (its fasthttp client, rate-limited
+// over a fixed set of connections) for d and reads its JSON result. Its
+// latency counts from the actual send and it reports no send lag.
+type Bombardier struct {
+	Bin, URL    string
+	Connections int
+}
+
+func (g *Bombardier) Name() string { return "bombardier" }
+
+func (g *Bombardier) Run(ctx context.Context, rate int, d time.Duration, _ bool) (Probe, error) {
+	p := Probe{Tool: g.Name(), Rate: float64(rate), Duration: d, Planned: planned(rate, d)}
+	began := time.Now()
+	out, u, err := run(ctx, timeout(d), g.Bin, "-c", strconv.Itoa(g.Connections), "-r", strconv.Itoa(rate),
+		"-d", d.String(), "-t", "10s", "-l", "-o", "json", "-p", "r", g.URL)
+	p.Usage, p.Elapsed = u, time.Since(began)
+	if err != nil {
+		return p, err
+	}
+	return p, readBombardier(out, &p)
+}
+
+// readBombardier reads bombardier's `-o json -p r` result: counts by class
+// and latency percentiles in microseconds.
+func readBombardier(out []byte, p *Probe) error {
+	var m struct {
+		Result struct {
+			Req1xx, Req2xx, Req3xx, Req4xx, Req5xx, Others int64
+			Latency                                        struct {
+				Percentiles map[string]float64 `json:"percentiles"`
+			} `json:"latency"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(out, &m); err != nil {
+		return fmt.Errorf("bombardier result: %w: %s", err, lastLine(out))
+	}
+	r := m.Result
+	p.Sent = r.Req1xx + r.Req2xx + r.Req3xx + r.Req4xx + r.Req5xx + r.Others
+	p.OK = r.Req2xx + r.Req3xx
+	p99, ok := r.Latency.Percentiles["99"]
+	if !ok {
+		return errors.New("bombardier result has no p99 latency")
+	}
+	p.P99 = time.Duration(p99 * float64(time.Microsecond))
+	return nil
+}

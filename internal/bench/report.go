@@ -2,8 +2,10 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,16 +16,20 @@ const VegetaVersion = "v12.13.0"
 
 // Config is what a benchmark run was asked to do.
 type Config struct {
-	Quick     bool          `json:"quick"`
-	Rounds    int           `json:"rounds"`
-	Step      time.Duration `json:"step_ns"` // length of one search probe
+	Quick  bool `json:"quick"`
+	Rounds int  `json:"rounds"`
+	// Rates are the headline rates, ones every generator sustains on the
+	// machine (the asked ones, lowered to what wrk's ceiling allows), each
+	// run for RateCount requests per generator per round.
+	Rates     []int         `json:"rates"`
+	RateCount int64         `json:"rate_count"`
+	Step      time.Duration `json:"step_ns"` // length of one overload search probe
 	P99Bound  time.Duration `json:"p99_bound_ns"`
-	CPURate   int           `json:"cpu_rate"`  // rate of the CPU-per-request runs
-	CPUCount  int64         `json:"cpu_count"` // requests in each
-	LagRates  []int         `json:"lag_rates"`
-	LagStep   time.Duration `json:"lag_step_ns"`
 	RSSRate   int           `json:"rss_rate"`
 	RSSCounts []int64       `json:"rss_counts"`
+	// VegetaRSSMax skips vegeta's memory runs above this many requests:
+	// its attack's memory grows with the run (3.6 GiB at 1 M).
+	VegetaRSSMax int64 `json:"vegeta_rss_max"`
 }
 
 // Report is everything one benchmark run measured; BENCHMARKS.md and the
@@ -32,12 +38,39 @@ type Report struct {
 	Machine   Machine          `json:"machine"`
 	Config    Config           `json:"config"`
 	Ceiling   []float64        `json:"wrk_ceiling"`      // wrk's closed-loop req/s, per round
-	Sustained map[string][]int `json:"sustained"`        // best passing rate per tool, per round
+	Rated     []Probe          `json:"rated"`            // the headline runs at Config.Rates
+	Sustained map[string][]int `json:"sustained"`        // overload: best passing rate per tool, per round
 	Search    []Probe          `json:"search_probes"`    // every search probe, in order
-	CPU       []Probe          `json:"cpu"`              // the fixed-rate runs
-	Lag       []Probe          `json:"lag"`              // the timing-accuracy runs
 	RSS       []Probe          `json:"rss"`              // the long runs
 	Errors    []string         `json:"errors,omitempty"` // probes that could not run
+}
+
+// Tools are the open-model generators compared, in table order.
+var Tools = []string{"coldbench", "vegeta", "bombardier"}
+
+// AdaptRates keeps the asked rates at or under half wrk's closed-loop
+// ceiling — rates every generator can be expected to sustain on this
+// machine — and falls back to a quarter and a half of the ceiling, rounded
+// to 500/s, when none is.
+func AdaptRates(asked []int, ceiling float64) []int {
+	var out []int
+	for _, r := range asked {
+		if float64(r) <= ceiling/2 {
+			out = append(out, r)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, f := range []float64{0.25, 0.5} {
+		if r := int(ceiling*f/500) * 500; r > 0 && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		out = []int{500}
+	}
+	return out
 }
 
 // Passed says whether a probe sustained its rate: at least 99 % of the
@@ -88,7 +121,41 @@ func count(n int64) string {
 	return fmt.Sprint(n)
 }
 
-// Markdown renders the results table with the machine it ran on.
+// rated is one tool's medians at one headline rate.
+type rated struct {
+	ok, cpu float64
+	rss     int64
+	p99     time.Duration
+	lag     string // "p99 / max" in ms, or "–"
+}
+
+func aggregate(probes []Probe, tool string, rate int) (rated, bool) {
+	var ach, cpu []float64
+	var rss []int64
+	var p99, lp99, lmax []time.Duration
+	for _, p := range probes {
+		if p.Tool != tool || int(p.Rate) != rate {
+			continue
+		}
+		ach = append(ach, p.Achieved())
+		cpu = append(cpu, cpuPer100k(p))
+		rss = append(rss, p.Usage.RSS())
+		p99 = append(p99, p.P99)
+		if p.Lag != nil {
+			lp99, lmax = append(lp99, p.Lag.P99), append(lmax, p.Lag.Max)
+		}
+	}
+	if len(ach) == 0 {
+		return rated{}, false
+	}
+	a := rated{ok: median(ach), cpu: median(cpu), rss: median(rss), p99: median(p99), lag: "–"}
+	if len(lp99) > 0 {
+		a.lag = ms(median(lp99)) + " / " + ms(median(lmax))
+	}
+	return a, true
+}
+
+// Markdown renders the results tables with the machine they ran on.
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	m := r.Machine
@@ -97,74 +164,55 @@ func (r *Report) Markdown() string {
 	if c.Quick {
 		mode = "quick (BENCH_QUICK=1)"
 	}
-	fmt.Fprintf(&b, "Measured %s UTC, %s mode, on %d cores (%s), %s; vegeta %s, %s.\n",
-		m.Date.Format("2006-01-02 15:04"), mode, m.Cores, m.CPU, m.Go, VegetaVersion, m.Wrk)
+	fmt.Fprintf(&b, "Measured %s UTC, %s mode, on %d cores (%s), %s; vegeta %s, bombardier %s, %s.\n",
+		m.Date.Format("2006-01-02 15:04"), mode, m.Cores, m.CPU, m.Go, VegetaVersion, BombardierVersion, m.Wrk)
 	fmt.Fprintf(&b, "Load average (1, 5, 15 min) at the start: %s; at the end: %s.\n\n", m.LoadStart, m.LoadEnd)
 
-	b.WriteString("| measure | coldbench | vegeta | coldbench / vegeta |\n|---|---:|---:|---:|\n")
-	cb, vg := median(r.Sustained["coldbench"]), median(r.Sustained["vegeta"])
-	fmt.Fprintf(&b, "| sustained open-model rate, req/s (≥ 99 %% OK, p99 < %s; median of %d searches; higher is better) | %d | %d | %s |\n",
-		c.P99Bound, len(r.Sustained["coldbench"]), cb, vg, ratio(float64(cb), float64(vg)))
-	fmt.Fprintf(&b, "| wrk closed-loop ceiling, req/s (median of %d) | %.0f | | |\n", len(r.Ceiling), median(r.Ceiling))
-
-	cpu := map[string][]float64{}
-	var attack []float64 // vegeta's attack process alone
-	for _, p := range r.CPU {
-		cpu[p.Tool] = append(cpu[p.Tool], cpuPer100k(p))
-		if p.Tool == "vegeta" && len(p.Usage.CPUs) == 2 && p.Sent > 0 {
-			attack = append(attack, p.Usage.CPUs[0].Seconds()*100_000/float64(p.Sent))
+	fmt.Fprintf(&b, "**At rates every generator sustains** (%s requests per run, median of %d interleaved runs; coldbench's p99 from the intended send time, the others' from the actual send; CPU and peak RSS of the whole process, coldbench's report writing included, vegeta's attack writing its results to a file):\n\n", count(c.RateCount), c.Rounds)
+	b.WriteString("| rate | tool | OK / planned | CPU s per 100 k | peak RSS | p99 ms | send lag p99 / max ms | CPU / vegeta | p99 / vegeta |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, rate := range c.Rates {
+		rows := map[string]rated{}
+		for _, tool := range Tools {
+			if a, ok := aggregate(r.Rated, tool, rate); ok {
+				rows[tool] = a
+			}
 		}
-	}
-	cbCPU, vgCPU := median(cpu["coldbench"]), median(cpu["vegeta"])
-	fmt.Fprintf(&b, "| CPU seconds per 100 000 requests at %d/s, whole run: coldbench run with its report; vegeta attack + report (median of %d; lower is better) | %.2f | %.2f | %s |\n",
-		c.CPURate, len(cpu["coldbench"]), cbCPU, vgCPU, ratio(cbCPU, vgCPU))
-	if len(attack) > 0 {
-		a := median(attack)
-		fmt.Fprintf(&b, "| … against vegeta attack alone | %.2f | %.2f | %s |\n", cbCPU, a, ratio(cbCPU, a))
-	}
-
-	for _, n := range c.RSSCounts {
-		var cp, vp *Probe
-		for i := range r.RSS {
-			p := &r.RSS[i]
-			if p.Planned != n {
+		v := rows["vegeta"]
+		for _, tool := range Tools {
+			a, ok := rows[tool]
+			if !ok {
 				continue
 			}
-			if p.Tool == "coldbench" {
-				cp = p
-			} else {
-				vp = p
-			}
+			fmt.Fprintf(&b, "| %d | %s | %.4f | %.2f | %s | %s | %s | %s | %s |\n", rate, tool, a.ok, a.cpu, mib(a.rss),
+				ms(a.p99), a.lag, ratio(a.cpu, v.cpu), ratio(float64(a.p99), float64(v.p99)))
 		}
-		if cp == nil || vp == nil {
-			continue
-		}
-		vs := mib(vp.Usage.RSS())
-		if len(vp.Usage.MaxRSS) == 2 {
-			vs = fmt.Sprintf("%s (attack %s + report %s)", vs, mib(vp.Usage.MaxRSS[0]), mib(vp.Usage.MaxRSS[1]))
-		}
-		fmt.Fprintf(&b, "| peak RSS, %s requests at %d/s | %s | %s | %s |\n",
-			count(n), c.RSSRate, mib(cp.Usage.RSS()), vs, ratio(float64(cp.Usage.RSS()), float64(vp.Usage.RSS())))
 	}
 
-	for _, rate := range c.LagRates {
-		var cl, vl *Lag
-		for _, p := range r.Lag {
-			if int(p.Rate) != rate || p.Lag == nil {
-				continue
-			}
-			if p.Tool == "coldbench" {
-				cl = p.Lag
-			} else {
-				vl = p.Lag
-			}
+	fmt.Fprintf(&b, "\n**Overload: the highest rate each sustains** (≥ 99 %% of the planned requests OK and p99 < %s; median of %d searches; wrk's closed-loop ceiling %.0f req/s, median of %d):\n\n",
+		c.P99Bound, len(r.Sustained["coldbench"]), median(r.Ceiling), len(r.Ceiling))
+	b.WriteString("| tool | sustained req/s | / vegeta |\n|---|---:|---:|\n")
+	vg := median(r.Sustained["vegeta"])
+	for _, tool := range Tools {
+		if s, ok := r.Sustained[tool]; ok {
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", tool, median(s), ratio(float64(median(s)), float64(vg)))
 		}
-		if cl == nil || vl == nil {
-			continue
+	}
+
+	if len(r.RSS) > 0 {
+		fmt.Fprintf(&b, "\n**Peak RSS of long runs** at %d/s (vegeta: attack + report processes):\n\n| requests | coldbench | vegeta | bombardier |\n|---:|---:|---:|---:|\n", c.RSSRate)
+		for _, n := range c.RSSCounts {
+			cells := map[string]string{}
+			for _, p := range r.RSS {
+				if p.Planned == n {
+					cells[p.Tool] = mib(p.Usage.RSS())
+				}
+			}
+			row := []string{count(n)}
+			for _, tool := range Tools {
+				row = append(row, cmp.Or(cells[tool], "–"))
+			}
+			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
 		}
-		fmt.Fprintf(&b, "| send lag at %d/s, ms p50 / p99 / max | %s / %s / %s | %s / %s / %s | %s / %s / %s |\n", rate,
-			ms(cl.P50), ms(cl.P99), ms(cl.Max), ms(vl.P50), ms(vl.P99), ms(vl.Max),
-			ratio(float64(cl.P50), float64(vl.P50)), ratio(float64(cl.P99), float64(vl.P99)), ratio(float64(cl.Max), float64(vl.Max)))
 	}
 	if len(r.Errors) > 0 {
 		b.WriteString("\nRuns that failed:\n\n")

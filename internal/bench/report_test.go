@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,17 +81,64 @@ func TestReadVegeta(t *testing.T) {
 
 func TestMarkdownRatios(t *testing.T) {
 	r := &Report{
-		Config:    Config{P99Bound: 25 * time.Millisecond, CPURate: 5000},
-		Sustained: map[string][]int{"coldbench": {3000, 4000, 5000}, "vegeta": {2000, 2000, 9000}},
-		CPU: []Probe{
-			{Tool: "coldbench", Sent: 100_000, Usage: Usage{CPU: 2 * time.Second}},
-			{Tool: "vegeta", Sent: 100_000, Usage: Usage{CPU: 4 * time.Second, CPUs: []time.Duration{3 * time.Second, time.Second}}},
+		Config:    Config{P99Bound: 10 * time.Millisecond, Rates: []int{5000}, RateCount: 100_000, Rounds: 1},
+		Sustained: map[string][]int{"coldbench": {3000, 4000, 5000}, "vegeta": {2000, 2000, 9000}, "bombardier": {8000}},
+		Rated: []Probe{
+			{Tool: "coldbench", Rate: 5000, Planned: 100_000, OK: 100_000, Sent: 100_000, P99: 2 * time.Millisecond,
+				Usage: Usage{CPU: 2 * time.Second, MaxRSS: []int64{30 << 20}}, Lag: &Lag{P99: time.Millisecond, Max: 3 * time.Millisecond}},
+			{Tool: "vegeta", Rate: 5000, Planned: 100_000, OK: 99_000, Sent: 100_000, P99: 4 * time.Millisecond,
+				Usage: Usage{CPU: 4 * time.Second, MaxRSS: []int64{20 << 20}}},
+			{Tool: "bombardier", Rate: 5000, Planned: 100_000, OK: 100_000, Sent: 100_000, P99: 3 * time.Millisecond,
+				Usage: Usage{CPU: time.Second, MaxRSS: []int64{10 << 20}}},
 		},
 	}
 	md := r.Markdown()
-	for _, want := range []string{"| 4000 | 2000 | 2.00 |", "| 2.00 | 4.00 | 0.50 |", "| 2.00 | 3.00 | 0.67 |"} {
+	for _, want := range []string{
+		"| 5000 | coldbench | 1.0000 | 2.00 | 30.0 MiB | 2.000 | 1.000 / 3.000 | 0.50 | 0.50 |",
+		"| 5000 | vegeta | 0.9900 | 4.00 | 20.0 MiB | 4.000 | – | 1.00 | 1.00 |",
+		"| 5000 | bombardier | 1.0000 | 1.00 | 10.0 MiB | 3.000 | – | 0.25 | 0.75 |",
+		"| coldbench | 4000 | 2.00 |", "| bombardier | 8000 | 4.00 |",
+	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+func TestAdaptRates(t *testing.T) {
+	tests := []struct {
+		name    string
+		asked   []int
+		ceiling float64
+		want    []int
+	}{
+		// a quiet machine: all asked rates are under half the ceiling
+		{"all kept", []int{5000, 10000}, 40000, []int{5000, 10000}},
+		// a slower one: only what it can answer twice over
+		{"some kept", []int{5000, 10000}, 15000, []int{5000}},
+		// a loaded one: a quarter and a half of the ceiling
+		{"fallback", []int{5000, 10000}, 6000, []int{1500, 3000}},
+		// almost nothing answered: still one rate to run
+		{"floor", []int{5000}, 100, []int{500}},
+	}
+	for _, tc := range tests {
+		if got := AdaptRates(tc.asked, tc.ceiling); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestReadBombardier: counts and p99 from bombardier v1.2.6's JSON result.
+func TestReadBombardier(t *testing.T) {
+	out := []byte(`{"spec":{"numberOfConnections":128,"rate":2000},"result":{"bytesRead":414060,"timeTakenSeconds":2.00284243,"req1xx":0,"req2xx":4020,"req3xx":0,"req4xx":0,"req5xx":3,"others":2,"latency":{"mean":1799.1,"max":40415,"percentiles":{"50":676,"75":868,"90":2215,"95":6912,"99":24122}}}}`)
+	var p Probe
+	if err := readBombardier(out, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Sent != 4025 || p.OK != 4020 || p.P99 != 24122*time.Microsecond {
+		t.Errorf("probe %+v", p)
+	}
+	if err := readBombardier([]byte(`{"result":{"req2xx":1}}`), &p); err == nil {
+		t.Error("a result without latencies read without error")
 	}
 }

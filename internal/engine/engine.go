@@ -102,9 +102,10 @@ type Engine struct {
 	o    options
 	idp  string // request id prefix, random per run
 
-	mu    sync.Mutex // guards everything below up to inf
-	tally *results.Tally
-	seen  map[string]struct{} // instance ids already served a request
+	rec *results.Recorder // the tally: safe for concurrent use, never waits on a snapshot
+
+	mu   sync.Mutex          // guards everything below up to the counters
+	seen map[string]struct{} // instance ids already served a request
 	// inf has its own lock, taken inside mu: requests start without mu.
 	inf     inferrer
 	settled []held // scratch for labelled candidates
@@ -141,12 +142,12 @@ func New(d drivers.Driver, plan *scenarios.Plan, opts ...Option) (*Engine, error
 	}
 	rng := rand.New(rand.NewPCG(o.seed, uint64(time.Now().UnixNano())))
 	return &Engine{
-		d:     d,
-		plan:  plan,
-		o:     o,
-		idp:   strconv.FormatUint(rng.Uint64()&0xffffffffffff, 36) + "-",
-		tally: results.NewTally(phases),
-		seen:  map[string]struct{}{},
+		d:    d,
+		plan: plan,
+		o:    o,
+		idp:  strconv.FormatUint(rng.Uint64()&0xffffffffffff, 36) + "-",
+		rec:  results.NewRecorder(results.NewTally(phases)),
+		seen: map[string]struct{}{},
 	}, nil
 }
 
@@ -188,9 +189,8 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	e.mu.Lock()
-	e.tally.Timeline = results.NewTimeline(start)
-	e.mu.Unlock()
+	e.rec.Start()
+	e.rec.Do(func(t *results.Tally) { t.Timeline = results.NewTimeline(start) })
 	var sl sleeper
 	defer sl.stop()
 	err := sl.until(ctx, start)
@@ -202,9 +202,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		}
 		p := &e.plan.Phases[i]
 		e.phase.Store(int32(i))
-		e.mu.Lock()
-		e.tally.Phases[i].Start = start
-		e.mu.Unlock()
+		e.rec.Do(func(t *results.Tally) { t.Phases[i].Start = start })
 		end := start.Add(p.Duration)
 		e.pos.Store(uint64(i) << 48)
 		rq, _ := p.Schedule.(scenarios.Requester)
@@ -238,9 +236,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 					ticks <- a
 				} else {
 					e.dropped.Add(1)
-					e.mu.Lock()
-					e.tally.Phases[i].Dropped++
-					e.mu.Unlock()
+					e.rec.Drop(i)
 				}
 			}
 			e.pos.Store(uint64(i)<<48 | (n + 1))
@@ -252,9 +248,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 		if err != nil {
 			stop = time.Now()
 		}
-		e.mu.Lock()
-		e.tally.Phases[i].End = stop
-		e.mu.Unlock()
+		e.rec.Do(func(t *results.Tally) { t.Phases[i].End = stop })
 		start = end // phases follow the schedule's clock, back to back
 	}
 	close(ticks)
@@ -273,9 +267,8 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	}
 	e.mu.Lock()
 	e.commitSettled(time.Now(), true)
-	t := e.tally
 	e.mu.Unlock()
-	return t, err
+	return e.rec.Close(), err
 }
 
 // phaseOverrun is how far past its end a phase may still send overdue
@@ -299,9 +292,7 @@ func overran(end time.Time, p *scenarios.PlannedPhase, n uint64, e *Engine, i in
 		left = p.Planned - int64(n)
 	}
 	e.dropped.Add(left)
-	e.mu.Lock()
-	e.tally.Phases[i].Dropped += left
-	e.mu.Unlock()
+	e.rec.DropN(i, left)
 	return true
 }
 
@@ -394,8 +385,7 @@ func (e *Engine) commitSettled(now time.Time, all bool) {
 func (e *Engine) commitHeld() {
 	for i := range e.settled {
 		h := &e.settled[i]
-		e.tally.Phases[h.a.phase].Inference.Add(h.ev)
-		e.commit(h.a, &h.call, h.s)
+		e.commitWith(h.a, &h.call, h.s, true, h.ev)
 	}
 	clear(e.settled) // drop the calls' references
 }
@@ -408,17 +398,19 @@ func (e *Engine) temperature(c *drivers.Call) (drivers.Temperature, drivers.Cold
 
 // commit records a classified sample. Called with mu held.
 func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
+	e.commitWith(a, c, s, false, results.Evidence{})
+}
+
+// commitWith records a classified sample and, for an inference
+// candidate, the evidence that labelled it. Called with mu held.
+func (e *Engine) commitWith(a arrival, c *drivers.Call, s results.Sample, candidate bool, ev results.Evidence) {
 	if s.Temp == drivers.Cold {
 		e.colds.Add(1)
 	}
-	p := e.tally.Phases[a.phase]
-	p.Record(s)
-	p.Exemplars[s.Temp].Offer(results.Exemplar{
+	e.rec.Add(results.Entry{Phase: a.phase, Due: a.due, Sample: s, Candidate: candidate, Evidence: ev, Exemplar: results.Exemplar{
 		TraceID: c.Trace.TraceID, SpanID: c.Trace.SpanID, Sampled: c.Trace.Sampled(),
-		RequestID: c.ID, Latency: s.Latency, Service: s.Service, Offset: a.due.Sub(p.Start),
-		Outcome: s.Outcome, Key: a.key,
-	})
-	e.tally.Timeline.Add(a.due, s)
+		RequestID: c.ID, Latency: s.Latency, Service: s.Service, Outcome: s.Outcome, Key: a.key,
+	}})
 	if e.o.observer != nil {
 		e.o.observer(c, s)
 	}
@@ -426,12 +418,13 @@ func (e *Engine) commit(a arrival, c *drivers.Call, s results.Sample) {
 
 // Snapshot returns a copy of the tally so far, safe to use while the run
 // goes on. Only cold-start candidates still settling (at most settleFor
-// after they finished, infer.go) are not in it yet.
+// after they finished, infer.go) are not in it yet. It does not take the
+// recording lock for the copy: workers go on meanwhile.
 func (e *Engine) Snapshot() *results.Tally {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.commitSettled(time.Now(), false)
-	return e.tally.Clone()
+	e.mu.Unlock()
+	return e.rec.Snapshot()
 }
 
 // Progress is a cheap live view of a run.

@@ -32,7 +32,9 @@ func TestLagRecorded(t *testing.T) {
 			maxLatency = max(maxLatency, h.Max())
 		}
 	}
-	if lag.Max() > maxLatency {
+	// The lag histogram is coarser (2 digits) than the latency one: the
+	// two maxima may differ within one of its buckets.
+	if lag.Max() > maxLatency && !lag.ValuesAreEquivalent(lag.Max(), maxLatency) {
 		t.Errorf("lag max %d µs above latency max %d µs", lag.Max(), maxLatency)
 	}
 }

@@ -42,7 +42,7 @@ type session struct {
 	closeDriver func() error
 
 	done  chan *segment
-	cache encodeCache // owned by run's loop
+	cache *deltaCache // owned by run's loop
 
 	// mu guards what a rebalance, handled as it arrives by the receiving
 	// goroutine, shares with run's loop.
@@ -70,7 +70,7 @@ func (s *session) run(stream pb.Agent_RunServer) error {
 	ctx, cancel := context.WithCancelCause(stream.Context())
 	defer cancel(nil)
 	s.done = make(chan *segment)
-	s.cache = encodeCache{}
+	s.cache = newDeltaCache()
 	out := newOutbox(stream, cancel)
 	defer out.close(5 * time.Second)
 
@@ -135,7 +135,9 @@ loop:
 			out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Position{Position: s.position()}})
 		case <-tick.C:
 			if snap, err := s.snapshot(); err == nil {
-				out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Snapshot{Snapshot: snap}})
+				if out.offer(&pb.AgentMessage{Body: &pb.AgentMessage_Snapshot{Snapshot: snap}}) {
+					s.cache.commit()
+				}
 			} else {
 				s.log.Error("snapshot", "err", err)
 			}
@@ -162,6 +164,7 @@ loop:
 		snap.Interrupted = context.Cause(ctx).Error()
 	}
 	out.send(&pb.AgentMessage{Body: &pb.AgentMessage_Snapshot{Snapshot: snap}})
+	s.cache.commit()
 	s.log.Info("run over", "sent", snap.Progress.GetSent(), "interrupted", snap.Interrupted)
 	return nil
 }
@@ -352,12 +355,15 @@ func newOutbox(stream pb.Agent_RunServer, fail context.CancelCauseFunc) *outbox 
 // send queues m, waiting for room.
 func (o *outbox) send(m *pb.AgentMessage) { o.ch <- m }
 
-// offer queues m if there is room; snapshots are whole, not deltas, so
-// one dropped is made good by the next.
-func (o *outbox) offer(m *pb.AgentMessage) {
+// offer queues m if there is room and says whether it did. A snapshot
+// not queued is not committed to the stream's delta state, so the next
+// one carries its counts too.
+func (o *outbox) offer(m *pb.AgentMessage) bool {
 	select {
 	case o.ch <- m:
+		return true
 	default:
+		return false
 	}
 }
 

@@ -2,7 +2,11 @@ package fleet
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -15,13 +19,18 @@ import (
 )
 
 // encodeSnapshot turns an agent's tally into a snapshot message: counters
-// as they are, histograms in HdrHistogram's compressed encoding. Only
-// mergeable data crosses the wire, never a percentile.
+// as they are, histograms as deltas against the previous snapshot of the
+// stream. Only mergeable data crosses the wire, never a percentile.
 //
-// cache, when not nil, keeps each histogram's encoding between snapshots:
-// a cumulative histogram whose count has not changed is the same
-// histogram, so a phase that is over costs nothing to send again.
-func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache encodeCache) (*pb.Snapshot, error) {
+// cache, when not nil, is the stream's state: histograms go as the counts
+// added since the snapshot last committed to it (see deltaCache), so a
+// phase that is over costs a few bytes to send again and a live one the
+// buckets that moved. A nil cache sends every histogram whole, in
+// HdrHistogram's compressed encoding.
+func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache *deltaCache) (*pb.Snapshot, error) {
+	if cache != nil {
+		cache.next = map[cacheKey]sentCounts{}
+	}
 	s := &pb.Snapshot{
 		TakenUnixNanos: taken.UnixNano(),
 		Progress: &pb.Progress{
@@ -47,13 +56,11 @@ func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache
 			if h.TotalCount() == 0 {
 				continue
 			}
-			b, err := cache.encode(i, k, h)
-			if err != nil {
+			m := &pb.Histogram{Temp: uint32(k.Temp), Outcome: uint32(k.Outcome), Kind: uint32(k.Kind)}
+			if err := cache.encode(m, cacheKey{i, k}, h); err != nil {
 				return nil, fmt.Errorf("encode histogram of phase %s: %w", p.Name, err)
 			}
-			ps.Histograms = append(ps.Histograms, &pb.Histogram{
-				Temp: uint32(k.Temp), Outcome: uint32(k.Outcome), Kind: uint32(k.Kind), Hdr: b,
-			})
+			ps.Histograms = append(ps.Histograms, m)
 		}
 		s.Phases[i] = ps
 	}
@@ -61,40 +68,146 @@ func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache
 	return s, nil
 }
 
-// decodeCache remembers the histograms decoded from an agent's snapshots,
-// by phase and key, with the bytes they came from.
+// decodeCache is the controller's state of one agent's stream: the
+// histograms of its last snapshot by phase and key, with their counts (to
+// add the next deltas to) or the bytes they were decoded from.
 type decodeCache map[cacheKey]decoded
 
 type decoded struct {
-	data []byte
-	h    *hdrhistogram.Histogram
+	data   []byte  // the whole encoding it came from, or nil
+	counts []int64 // its counts in the kind's geometry; never changed in place
+	h      *hdrhistogram.Histogram
 }
-
-// encodeCache remembers histogram encodings by phase and key.
-type encodeCache map[cacheKey]cached
 
 type cacheKey struct {
 	phase int
 	key   results.HistKey
 }
 
-type cached struct {
-	count int64
-	data  []byte
+// deltaCache is an agent's state of its stream: the counts of each
+// histogram in the last snapshot committed (queued for the controller),
+// and those of the snapshot being encoded. A snapshot that could not be
+// queued is not committed, so the next delta covers its counts too: the
+// controller adds up exactly what the agent recorded.
+type deltaCache struct {
+	sent, next map[cacheKey]sentCounts
 }
 
-// encode encodes h, or returns the encoding of the same phase and key if
-// its count has not changed. A nil cache encodes every time.
-func (c encodeCache) encode(phase int, k results.HistKey, h *hdrhistogram.Histogram) ([]byte, error) {
-	ck := cacheKey{phase, k}
-	if e, ok := c[ck]; ok && e.count == h.TotalCount() {
-		return e.data, nil
+type sentCounts struct {
+	total  int64
+	counts []int64
+}
+
+func newDeltaCache() *deltaCache { return &deltaCache{sent: map[cacheKey]sentCounts{}} }
+
+// commit records that the snapshot last encoded was queued.
+func (c *deltaCache) commit() {
+	c.sent, c.next = c.next, nil
+}
+
+// encode fills m with h: whole with a nil cache, else as a delta against
+// the committed snapshot (whole when h is not of its kind's geometry).
+func (c *deltaCache) encode(m *pb.Histogram, ck cacheKey, h *hdrhistogram.Histogram) error {
+	if c != nil {
+		base, seen := c.sent[ck]
+		if seen && base.total == h.TotalCount() {
+			m.Delta = true // unchanged: counts only grow
+			c.next[ck] = base
+			return nil
+		}
+		if g := geometryOf(ck.key.Kind); sameGeometry(h, g) {
+			cur := h.Export().Counts
+			if added, ok := appendAdded(nil, base.counts, cur); ok {
+				m.Delta, m.Added = true, added
+				c.next[ck] = sentCounts{h.TotalCount(), cur}
+				return nil
+			}
+		}
 	}
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	b, err := results.EncodeHistogram(h)
+	m.Hdr = b
 	if err == nil && c != nil {
-		c[ck] = cached{h.TotalCount(), b}
+		c.next[ck] = sentCounts{h.TotalCount(), h.Export().Counts}
 	}
-	return b, err
+	return err
+}
+
+// appendAdded appends the counts cur has over base (nil: all zero) as
+// uvarint (index gap, count) pairs; false when a count went down, which
+// a cumulative histogram never does.
+func appendAdded(dst []byte, base, cur []int64) ([]byte, bool) {
+	if base != nil && len(base) != len(cur) {
+		return nil, false
+	}
+	last := -1
+	for i, n := range cur {
+		if base != nil {
+			n -= base[i]
+		}
+		if n == 0 {
+			continue
+		}
+		if n < 0 {
+			return nil, false
+		}
+		dst = binary.AppendUvarint(dst, uint64(i-last))
+		dst = binary.AppendUvarint(dst, uint64(n))
+		last = i
+	}
+	return dst, true
+}
+
+// addCounts adds the pairs of added to a copy of base (nil: all zero) of
+// n counts.
+func addCounts(base []int64, n int, added []byte) ([]int64, error) {
+	out := make([]int64, n)
+	copy(out, base)
+	i := -1
+	for len(added) > 0 {
+		gap, k := binary.Uvarint(added)
+		if k <= 0 || gap == 0 || gap > uint64(n) {
+			return nil, errors.New("bad index in histogram delta")
+		}
+		added = added[k:]
+		count, k := binary.Uvarint(added)
+		if k <= 0 || count == 0 || count > math.MaxInt64 {
+			return nil, errors.New("bad count in histogram delta")
+		}
+		added = added[k:]
+		if i += int(gap); i >= n {
+			return nil, errors.New("histogram delta beyond the histogram's range")
+		}
+		if out[i] > math.MaxInt64-int64(count) {
+			return nil, errors.New("histogram delta overflows a count")
+		}
+		out[i] += int64(count)
+	}
+	return out, nil
+}
+
+// geometry is a kind's histogram geometry, as Import takes it.
+type geometry struct {
+	snap hdrhistogram.Snapshot // without counts
+	n    int                   // length of the counts array
+}
+
+var geometries = sync.OnceValue(func() []geometry {
+	var out []geometry
+	for k := results.Latency; k <= results.Lag; k++ {
+		h := results.NewHistogramOf(k)
+		out = append(out, geometry{hdrhistogram.Snapshot{
+			LowestTrackableValue: h.LowestTrackableValue(), HighestTrackableValue: h.HighestTrackableValue(),
+			SignificantFigures: h.SignificantFigures(), IntegerToDoubleConversionRatio: 1,
+		}, len(h.Export().Counts)})
+	}
+	return out
+})
+
+func geometryOf(k results.Kind) geometry { return geometries()[k] }
+
+func sameGeometry(h *hdrhistogram.Histogram, g geometry) bool {
+	return h.LowestTrackableValue() == g.snap.LowestTrackableValue && h.HighestTrackableValue() == g.snap.HighestTrackableValue &&
+		h.SignificantFigures() == g.snap.SignificantFigures
 }
 
 // decodeSnapshot rebuilds an agent's tally from a snapshot, for the phases
@@ -137,7 +250,15 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 				return nil, fmt.Errorf("snapshot phase %s: histogram %d/%d/%d sent twice", p.Name, h.Temp, h.Outcome, h.Kind)
 			}
 			ck := cacheKey{i, k}
-			if e, ok := cache[ck]; ok && bytes.Equal(e.data, h.Hdr) {
+			if h.Delta {
+				dst, err := applyDelta(cache, ck, h.Added)
+				if err != nil {
+					return nil, fmt.Errorf("snapshot phase %s: %w", p.Name, err)
+				}
+				p.Hists[k] = dst
+				continue
+			}
+			if e, ok := cache[ck]; ok && e.data != nil && bytes.Equal(e.data, h.Hdr) {
 				p.Hists[k] = e.h
 				continue
 			}
@@ -145,13 +266,13 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 			if err != nil {
 				return nil, fmt.Errorf("snapshot phase %s: decode histogram: %w", p.Name, err)
 			}
-			dst := results.NewHistogram()
+			dst := results.NewHistogramOf(k.Kind)
 			if dropped := dst.Merge(d); dropped != 0 {
 				return nil, fmt.Errorf("snapshot phase %s: %d values out of range", p.Name, dropped)
 			}
 			p.Hists[k] = dst
 			if cache != nil {
-				cache[ck] = decoded{h.Hdr, dst}
+				cache[ck] = decoded{data: h.Hdr, h: dst}
 			}
 		}
 	}
@@ -160,6 +281,33 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	return t, nil
+}
+
+// applyDelta is the histogram of ck in the stream's previous snapshot
+// plus added. The cached histogram is left as it is: tallies decoded
+// earlier share it.
+func applyDelta(cache decodeCache, ck cacheKey, added []byte) (*hdrhistogram.Histogram, error) {
+	if cache == nil {
+		return nil, errors.New("a histogram delta outside a stream")
+	}
+	e, seen := cache[ck]
+	if seen && len(added) == 0 {
+		return e.h, nil
+	}
+	g := geometryOf(ck.key.Kind)
+	base := e.counts
+	if seen && base == nil {
+		base = e.h.Export().Counts // came whole
+	}
+	counts, err := addCounts(base, g.n, added)
+	if err != nil {
+		return nil, err
+	}
+	s := g.snap
+	s.Counts = counts
+	h := hdrhistogram.Import(&s)
+	cache[ck] = decoded{counts: counts, h: h}
+	return h, nil
 }
 
 func encodeNet(n results.NetStats) *pb.NetStats {

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/engine"
+	pb "github.com/coldbench/coldbench/proto/coldbench/v1"
 	"github.com/coldbench/coldbench/results"
 )
 
@@ -48,7 +50,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	t.Parallel()
 	start := time.Unix(1700000000, 0)
 	in := sampleTally(start, 5000)
-	snap, err := encodeSnapshot(in, engine.Progress{Sent: 5000}, start, encodeCache{})
+	snap, err := encodeSnapshot(in, engine.Progress{Sent: 5000}, start, newDeltaCache())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,19 +97,120 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSnapshotDeltasExact: an agent's tally grows between snapshots;
+// they go as deltas, some are not queued (a full outbox) and so not
+// committed, and the controller, adding up the ones it receives, holds
+// exactly the agent's histograms after each.
+func TestSnapshotDeltasExact(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1700000000, 0)
+	plans := []results.PhasePlan{{Name: "a", Duration: time.Second}, {Name: "b", Duration: time.Second}}
+	agent := results.NewTally(plans)
+	enc, dec := newDeltaCache(), decodeCache{}
+	for step := range 6 {
+		// The agent records a sixth more, in the second phase only from
+		// step 3 on: the first then repeats unchanged.
+		part := sampleTally(start.Add(time.Duration(step)*time.Second), 2000)
+		if step >= 3 {
+			part.Phases[0] = results.NewTally(plans[:1]).Phases[0]
+		}
+		if err := agent.Merge(part); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := encodeSnapshot(agent.Clone(), engine.Progress{}, start, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step == 1 || step == 4 {
+			continue // not queued: neither committed nor received
+		}
+		enc.commit()
+		got, err := decodeSnapshot(snap, plans, 0, dec)
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		for i, p := range agent.Phases {
+			q := got.Phases[i]
+			if len(q.Hists) != len(p.Hists) {
+				t.Fatalf("step %d phase %s: %d histograms, want %d", step, p.Name, len(q.Hists), len(p.Hists))
+			}
+			for k, h := range p.Hists {
+				if !q.Hists[k].Equals(h) {
+					t.Fatalf("step %d phase %s: histogram %v differs", step, p.Name, k)
+				}
+			}
+		}
+		// A phase that did not change since the last committed
+		// snapshot costs no counts (step 3 follows a dropped snapshot
+		// that would have carried its last change).
+		if step == 5 {
+			for _, h := range snap.Phases[0].Histograms {
+				if !h.Delta || len(h.Added) != 0 || len(h.Hdr) != 0 {
+					t.Errorf("step %d: unchanged histogram %d/%d/%d sent with %d bytes", step, h.Temp, h.Outcome, h.Kind, len(h.Added)+len(h.Hdr))
+				}
+			}
+		}
+	}
+}
+
+// TestSnapshotDeltaRejected: deltas that do not fit the histogram, or that
+// come outside a stream, are refused with an error.
+func TestSnapshotDeltaRejected(t *testing.T) {
+	t.Parallel()
+	plans := []results.PhasePlan{{Name: "a", Duration: time.Second}}
+	mk := func(added []byte) *pb.Snapshot {
+		return &pb.Snapshot{Phases: []*pb.PhaseSnapshot{{Name: "a", Histograms: []*pb.Histogram{
+			{Temp: uint32(drivers.Warm), Outcome: uint32(drivers.OK), Kind: uint32(results.Latency), Delta: true, Added: added},
+		}}}}
+	}
+	tests := []struct {
+		name  string
+		added []byte
+		cache decodeCache
+	}{
+		{"no stream", []byte{1, 1}, nil},                                        // a delta needs the stream's state
+		{"index past the end", binary.AppendUvarint(nil, 1<<30), decodeCache{}}, // beyond the counts
+		{"zero count", []byte{1, 0}, decodeCache{}},                             // a pair adds something
+		{"truncated", []byte{1}, decodeCache{}},                                 // a gap without its count
+	}
+	for _, tc := range tests {
+		if _, err := decodeSnapshot(mk(tc.added), plans, 0, tc.cache); err == nil {
+			t.Errorf("%s: decoded", tc.name)
+		}
+	}
+}
+
 // BenchmarkSnapshot measures an agent's snapshot: copying its tally out of
-// the engine and encoding it, and its size.
+// the engine and encoding it, and its size. whole is every histogram in
+// HdrHistogram's zlib encoding (what agents sent before deltas); delta is
+// a stream's steady state, 2 000 requests recorded since the last one.
 func BenchmarkSnapshot(b *testing.B) {
 	in := sampleTally(time.Now(), 20000)
-	var size int
-	for b.Loop() {
-		snap, err := encodeSnapshot(in.Clone(), engine.Progress{}, time.Now(), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		size = protoSize(snap)
+	more := sampleTally(time.Now(), 2000)
+	for _, mode := range []string{"whole", "delta"} {
+		b.Run(mode, func(b *testing.B) {
+			var cache *deltaCache
+			if mode == "delta" {
+				cache = newDeltaCache()
+			}
+			var size int
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := in.Merge(more); err != nil {
+					b.Fatal(err)
+				}
+				snap, err := encodeSnapshot(in.Clone(), engine.Progress{}, time.Now(), cache)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if cache != nil {
+					cache.commit()
+				}
+				size = protoSize(snap)
+			}
+			b.ReportMetric(float64(size), "bytes/snapshot")
+		})
 	}
-	b.ReportMetric(float64(size), "bytes/snapshot")
 }
 
 // BenchmarkControllerMemory measures what the controller keeps per agent:

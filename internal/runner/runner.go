@@ -170,6 +170,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	meta.FinishedAt = time.Now().UTC()
+	meta.Host = results.LocalHost()
+	meta.Host.Runtime = results.ReadRuntime() // what the run cost this process, before the report is rendered
 	meta.Fleet = ctl.Fleet()
 	meta.Complete = runErr == nil
 	if runErr != nil {

@@ -1747,7 +1747,18 @@ type Histogram struct {
 	Kind    uint32 `protobuf:"varint,3,opt,name=kind,proto3" json:"kind,omitempty"`
 	// hdr is the histogram as hdrhistogram-go's
 	// Encode(V2CompressedEncodingCookieBase) writes it.
-	Hdr           []byte `protobuf:"bytes,4,opt,name=hdr,proto3" json:"hdr,omitempty"`
+	Hdr []byte `protobuf:"bytes,4,opt,name=hdr,proto3" json:"hdr,omitempty"`
+	// delta says that hdr is empty and the histogram is the one of the same
+	// phase and key in the previous snapshot of this stream (none: empty)
+	// plus the counts in added. An agent sends every histogram this way once
+	// the stream is established: the work and the bytes per snapshot follow
+	// what changed since the last one, not the length of the run.
+	Delta bool `protobuf:"varint,16,opt,name=delta,proto3" json:"delta,omitempty"`
+	// added is the counts added since the previous snapshot, over the counts
+	// array of the kind's geometry (results.NewHistogramOf): uvarint pairs of
+	// (index minus the previous pair's index, starting from -1; count), no
+	// compression. Empty: unchanged.
+	Added         []byte `protobuf:"bytes,17,opt,name=added,proto3" json:"added,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1806,6 +1817,20 @@ func (x *Histogram) GetKind() uint32 {
 func (x *Histogram) GetHdr() []byte {
 	if x != nil {
 		return x.Hdr
+	}
+	return nil
+}
+
+func (x *Histogram) GetDelta() bool {
+	if x != nil {
+		return x.Delta
+	}
+	return false
+}
+
+func (x *Histogram) GetAdded() []byte {
+	if x != nil {
+		return x.Added
 	}
 	return nil
 }
@@ -2201,12 +2226,14 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"\x04bins\x18\x05 \x03(\rR\x04bins\"K\n" +
 	"\tColdPoint\x12\x19\n" +
 	"\bat_nanos\x18\x01 \x01(\x03R\aatNanos\x12#\n" +
-	"\rlatency_nanos\x18\x02 \x01(\x03R\flatencyNanos\"_\n" +
+	"\rlatency_nanos\x18\x02 \x01(\x03R\flatencyNanos\"\x8b\x01\n" +
 	"\tHistogram\x12\x12\n" +
 	"\x04temp\x18\x01 \x01(\rR\x04temp\x12\x18\n" +
 	"\aoutcome\x18\x02 \x01(\rR\aoutcome\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\rR\x04kind\x12\x10\n" +
-	"\x03hdr\x18\x04 \x01(\fR\x03hdr\"@\n" +
+	"\x03hdr\x18\x04 \x01(\fR\x03hdr\x12\x14\n" +
+	"\x05delta\x18\x10 \x01(\bR\x05delta\x12\x14\n" +
+	"\x05added\x18\x11 \x01(\fR\x05added\"@\n" +
 	"\n" +
 	"ClockProbe\x122\n" +
 	"\x15controller_unix_nanos\x18\x01 \x01(\x03R\x13controllerUnixNanos\"j\n" +

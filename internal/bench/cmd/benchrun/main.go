@@ -1,5 +1,7 @@
-// Command benchrun is `make bench`: coldbench against vegeta (and wrk's
-// closed-loop ceiling) on one loopback HTTP server, in interleaved rounds.
+// Command benchrun is `make bench`: coldbench against vegeta and
+// bombardier (and wrk's closed-loop ceiling) on one loopback HTTP server,
+// in interleaved rounds: first at rates every generator sustains, then in
+// overload, then long runs for peak memory.
 // It prints the results table and writes it into BENCHMARKS.md between
 // markers, with the raw numbers in a JSON file beside it.
 //
@@ -29,53 +31,65 @@ func main() {
 	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "smaller counts and one round (also BENCH_QUICK=1)")
 	coldbenchBin := flag.String("coldbench", "bin/tools/coldbench", "coldbench binary")
 	vegetaBin := flag.String("vegeta", "bin/tools/vegeta", "vegeta binary")
+	bombardierBin := flag.String("bombardier", "bin/tools/bombardier", "bombardier binary")
 	wrkBin := flag.String("wrk", "wrk", "wrk binary")
 	targetBin := flag.String("target", "bin/tools/benchtarget", "benchtarget binary")
 	mdPath := flag.String("out", "BENCHMARKS.md", "Markdown file to write the table into")
 	jsonPath := flag.String("json", "BENCHMARKS.json", "raw results")
-	rounds := flag.Int("rounds", 0, "search and CPU rounds (default 3, quick 1)")
-	bound := flag.Duration("p99", 25*time.Millisecond, "p99 latency bound of a sustained rate")
-	cpuRate := flag.Int("cpu-rate", 10_000, "rate of the CPU-per-request runs")
-	rssRate := flag.Int("rss-rate", 0, "rate of the peak-memory runs (default 25000, quick 10000)")
-	rssCounts := flag.String("rss-counts", "", "requests in each peak-memory run, comma-separated (default 100000,1000000,5000000; quick 20000,100000,300000)")
+	rounds := flag.Int("rounds", 0, "rounds of every comparison (default 3, quick 1)")
+	rates := flag.String("rates", "5000,10000", "headline rates, comma-separated; lowered to half wrk's ceiling when the machine cannot answer twice as much")
+	rateCount := flag.Int64("rate-count", 0, "requests in each headline run (default 100000, quick 30000)")
+	bound := flag.Duration("p99", 10*time.Millisecond, "p99 latency bound of a sustained rate in the overload search")
+	rssRate := flag.Int("rss-rate", 10_000, "rate of the peak-memory runs")
+	rssCounts := flag.String("rss-counts", "", "requests in each peak-memory run, comma-separated (default 1000000,5000000; quick 100000,300000)")
+	vegetaRSSMax := flag.Int64("vegeta-rss-max", 1_000_000, "skip vegeta's peak-memory runs above this many requests (its memory grows with the run)")
 	flag.Parse()
 
 	c := bench.Config{
-		Quick: *quick, Rounds: 3, Step: 3 * time.Second, P99Bound: *bound,
-		CPURate: *cpuRate, CPUCount: 100_000,
-		LagRates: []int{1000, 5000, 10_000}, LagStep: 5 * time.Second,
-		RSSRate: 25_000, RSSCounts: []int64{100_000, 1_000_000, 5_000_000},
+		Quick: *quick, Rounds: 3, RateCount: 100_000, Step: 3 * time.Second, P99Bound: *bound,
+		RSSRate: *rssRate, RSSCounts: []int64{1_000_000, 5_000_000}, VegetaRSSMax: *vegetaRSSMax,
 	}
 	if c.Quick {
-		c.Rounds, c.Step, c.CPUCount, c.LagStep = 1, 2*time.Second, 50_000, 2*time.Second
-		c.RSSRate, c.RSSCounts = 10_000, []int64{20_000, 100_000, 300_000}
+		c.Rounds, c.RateCount, c.Step = 1, 30_000, 2*time.Second
+		c.RSSCounts = []int64{100_000, 300_000}
 	}
 	if *rounds > 0 {
 		c.Rounds = *rounds
 	}
-	if *rssRate > 0 {
-		c.RSSRate = *rssRate
+	if *rateCount > 0 {
+		c.RateCount = *rateCount
+	}
+	for _, n := range splitInts("-rates", *rates) {
+		c.Rates = append(c.Rates, int(n))
 	}
 	if *rssCounts != "" {
-		c.RSSCounts = nil
-		for _, f := range strings.Split(*rssCounts, ",") {
-			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-			if err != nil || n <= 0 {
-				log.Fatalf("-rss-counts %q: want positive request counts", *rssCounts)
-			}
-			c.RSSCounts = append(c.RSSCounts, n)
-		}
+		c.RSSCounts = splitInts("-rss-counts", *rssCounts)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := runBench(ctx, c, *coldbenchBin, *vegetaBin, *wrkBin, *targetBin, *mdPath, *jsonPath); err != nil {
+	bins := bins{cb: *coldbenchBin, vg: *vegetaBin, bd: *bombardierBin, wrk: *wrkBin, target: *targetBin}
+	if err := runBench(ctx, c, bins, *mdPath, *jsonPath); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func runBench(ctx context.Context, c bench.Config, cbBin, vgBin, wrkBin, targetBin, mdPath, jsonPath string) error {
-	url, stopTarget, err := startTarget(targetBin)
+func splitInts(flagName, s string) []int64 {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil || n <= 0 {
+			log.Fatalf("%s %q: want positive numbers, comma-separated", flagName, s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+type bins struct{ cb, vg, bd, wrk, target string }
+
+func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath string) error {
+	url, stopTarget, err := startTarget(b.target)
 	if err != nil {
 		return err
 	}
@@ -86,11 +100,12 @@ func runBench(ctx context.Context, c bench.Config, cbBin, vgBin, wrkBin, targetB
 	}
 	defer os.RemoveAll(tmp)
 
-	cb := &bench.Coldbench{Bin: cbBin, URL: url, Dir: tmp, MaxInFlight: 1000} // the default
-	vg := &bench.Vegeta{Bin: vgBin, URL: url, Dir: tmp}
-	wrk := &bench.Wrk{Bin: wrkBin, URL: url, Threads: 2, Connections: 64}
-	gens := []bench.Generator{cb, vg}
-	r := &bench.Report{Machine: bench.ThisMachine(wrkBin), Config: c, Sustained: map[string][]int{}}
+	cb := &bench.Coldbench{Bin: b.cb, URL: url, Dir: tmp, MaxInFlight: 1000} // the default
+	vg := &bench.Vegeta{Bin: b.vg, URL: url, Dir: tmp}
+	bd := &bench.Bombardier{Bin: b.bd, URL: url, Connections: 128}
+	wrk := &bench.Wrk{Bin: b.wrk, URL: url, Threads: 2, Connections: 64}
+	gens := []bench.Generator{cb, vg, bd}
+	r := &bench.Report{Machine: bench.ThisMachine(b.wrk), Config: c, Sustained: map[string][]int{}}
 	log.Printf("target %s; %d cores, load %s", url, r.Machine.Cores, r.Machine.LoadStart)
 
 	// probe runs one generator and keeps going on failure: a run that
@@ -103,9 +118,15 @@ func runBench(ctx context.Context, c bench.Config, cbBin, vgBin, wrkBin, targetB
 			r.Errors = append(r.Errors, msg)
 			return p, false
 		}
-		log.Printf("%-9s %6d/s %5s: sent %d ok %.4f p99 %s cpu %s rss %v", g.Name(), rate, d, p.Sent, p.Achieved(),
+		log.Printf("%-10s %6d/s %5s: sent %d ok %.4f p99 %s cpu %s rss %v", g.Name(), rate, d, p.Sent, p.Achieved(),
 			p.P99.Round(10*time.Microsecond), p.Usage.CPU.Round(time.Millisecond), p.Usage.MaxRSS)
 		return p, true
+	}
+	// rotated is gens starting at the i-th, so that each goes first in
+	// turn and machine noise hits them all.
+	rotated := func(i int) []bench.Generator {
+		i %= len(gens)
+		return append(append([]bench.Generator(nil), gens[i:]...), gens[:i]...)
 	}
 
 	for round := range c.Rounds {
@@ -118,12 +139,23 @@ func runBench(ctx context.Context, c bench.Config, cbBin, vgBin, wrkBin, targetB
 		}
 		log.Printf("round %d: wrk ceiling %.0f req/s", round+1, rps)
 		r.Ceiling = append(r.Ceiling, rps)
-		// The two searches advance in lockstep, alternating which goes
-		// first each round.
-		order := gens
-		if round%2 == 1 {
-			order = []bench.Generator{vg, cb}
+		if round == 0 {
+			r.Config.Rates = bench.AdaptRates(c.Rates, rps)
+			log.Printf("headline rates %v", r.Config.Rates)
 		}
+
+		// The headline: every generator at rates all of them sustain.
+		for i, rate := range r.Config.Rates {
+			d := time.Duration(float64(c.RateCount) / float64(rate) * float64(time.Second))
+			for _, g := range rotated(round + i) {
+				if p, ok := probe(g, rate, d, true); ok {
+					r.Rated = append(r.Rated, p)
+				}
+			}
+		}
+
+		// Overload: the searches advance in lockstep.
+		order := rotated(round)
 		limit := int(2 * rps)
 		searches := map[string]*bench.Search{}
 		for _, g := range order {
@@ -150,25 +182,12 @@ func runBench(ctx context.Context, c bench.Config, cbBin, vgBin, wrkBin, targetB
 		}
 	}
 
-	cpuDur := time.Duration(float64(c.CPUCount) / float64(c.CPURate) * float64(time.Second))
-	for round := range c.Rounds {
-		for i := range gens {
-			g := gens[(i+round)%len(gens)]
-			if p, ok := probe(g, c.CPURate, cpuDur, false); ok {
-				r.CPU = append(r.CPU, p)
-			}
-		}
-	}
-	for _, rate := range c.LagRates {
-		for _, g := range gens {
-			if p, ok := probe(g, rate, c.LagStep, true); ok {
-				r.Lag = append(r.Lag, p)
-			}
-		}
-	}
 	for _, n := range c.RSSCounts {
 		d := time.Duration(float64(n) / float64(c.RSSRate) * float64(time.Second))
 		for _, g := range gens {
+			if g == vg && n > c.VegetaRSSMax {
+				continue
+			}
 			if p, ok := probe(g, c.RSSRate, d, false); ok {
 				r.RSS = append(r.RSS, p)
 			}
