@@ -130,12 +130,17 @@ func TestOTLPExportHTTP(t *testing.T) {
 	defer srv.Close()
 
 	dir := filepath.Join(t.TempDir(), "run")
+	// A push interval longer than the run: the final push is the only one,
+	// and it is sent once.
 	out, code := coldbench(t, "run", writeScenario(t, metricsScenario), "--out", dir, "--quiet",
-		"--otlp-endpoint", srv.URL, "--otlp-protocol", "http", "--otlp-header", "X-Tenant=bench")
+		"--otlp-endpoint", srv.URL, "--otlp-protocol", "http", "--otlp-header", "X-Tenant=bench", "--otlp-interval", "1m")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	checkOTLP(t, rcv, loadRun(t, dir))
+	if n := len(rcv.reqs); n != 1 {
+		t.Errorf("%d exports, want the final one only, once", n)
+	}
 }
 
 // checkOTLP compares the last exported figures with the run record.
@@ -212,7 +217,7 @@ func checkOTLP(t *testing.T, rcv *otlpReceiver, r *results.Run) {
 		t.Errorf("latency counts %v, run.json cold %d warm %d", counts, tot.Cold.Count, tot.Warm.Count)
 	}
 	mem := ms[telemetry.NameMemoryUsed]
-	if tot.MemoryUsed == nil || mem == nil || mem.Unit != "MBy" || mem.GetGauge().DataPoints[0].GetAsDouble() != float64(tot.MemoryUsed.MaxMB) {
+	if tot.MemoryUsed == nil || mem == nil || mem.Unit != "By" || mem.GetGauge().DataPoints[0].GetAsDouble() != float64(tot.MemoryUsed.MaxMB<<20) {
 		t.Errorf("memory used: exported %v, run.json %+v", mem, tot.MemoryUsed)
 	}
 }
