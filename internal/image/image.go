@@ -159,7 +159,9 @@ func layerTar(bin, ca []byte, mtime time.Time) ([]byte, error) {
 		func() error { return dir("home", 0o755, 0) },
 		func() error { return dir("home/nonroot", 0o700, UID) },
 		func() error { return dir("results", 0o755, UID) },
-		func() error { return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777, ModTime: mtime, Format: tar.FormatPAX}) },
+		func() error {
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777, ModTime: mtime, Format: tar.FormatPAX})
+		},
 		func() error { return dir("usr", 0o755, 0) },
 		func() error { return dir("usr/local", 0o755, 0) },
 		func() error { return dir("usr/local/bin", 0o755, 0) },
