@@ -183,3 +183,35 @@ func configAndLayer(t *testing.T, img v1.Image) string {
 	}
 	return out
 }
+
+// TestDockerfileInStep: the Dockerfile (not built here: no Docker engine
+// in CI) makes the image make image makes: same user, entrypoint, working
+// directory, paths and labels.
+func TestDockerfileInStep(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{
+		"CGO_ENABLED=0 go build -trimpath",
+		"FROM scratch",
+		"USER 65532:65532",
+		"WORKDIR " + image.WorkDir,
+		`ENTRYPOINT ["coldbench"]`,
+		"/out/coldbench " + image.BinaryPath,
+		" " + image.CAPath,
+		"--chown=65532:65532 /out/results " + image.WorkDir,
+		image.LabelSource + "=",
+		image.LabelVersion + "=",
+		image.LabelRevision + "=",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	if !strings.Contains(text, "65532") || image.UID != 65532 {
+		t.Errorf("the image's user %d is not the Dockerfile's", image.UID)
+	}
+}
