@@ -6,7 +6,7 @@ BIN     := bin/coldbench
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test demo lint rie fuzz-seed clean report-screenshot proto proto-check faults fuzz bench bench-go
+.PHONY: all build test demo lint lint-ci rie fuzz-seed clean report-screenshot proto proto-check faults fuzz bench bench-go image
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 # `go test` runs each fuzz target over its testdata corpus). One package at a
 # time (-p 1): several packages measure real latency against the emulator,
 # and two such packages at once on a 2-core machine measure each other.
-test: lint proto-check rie
+test: lint lint-ci proto-check rie
 	COLDBENCH_RIE=$(abspath $(RIE)) $(GO) test -race -count=1 -p 1 -timeout 9m ./...
 	# compare's noise test measures latency, which the race detector distorts.
 	$(GO) test -count=1 -timeout 5m -run '^TestCompareNoise$$' ./cmd/coldbench
@@ -65,6 +65,19 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The example CI workflow (deploy/ci), linted with actionlint as GitHub
+# would run it: expressions, permissions, action inputs, and the shell of
+# every run: step through shellcheck when it is installed (.ci/run installs
+# it). actionlint is pinned and installed into bin/tools.
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := bin/tools/actionlint
+
+lint-ci:
+	@$(ACTIONLINT) -version 2>/dev/null | head -1 | grep -qx '$(ACTIONLINT_VERSION)' || \
+		GOBIN=$(abspath bin/tools) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@command -v shellcheck >/dev/null || echo "lint-ci: shellcheck is not installed: run: steps are not checked"
+	$(ACTIONLINT) deploy/ci/*.yml
 
 # The controller–agent API: `make proto` regenerates the committed Go code
 # with pinned generators (proto/generate.sh installs them into bin/tools);
@@ -126,6 +139,26 @@ bench:
 BENCH_COUNT ?= 1
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./results ./scenarios ./drivers/http ./internal/engine ./internal/fleet
+
+# The container image, built without a Docker daemon: a static coldbench
+# (CGO off, -trimpath, version stamped) and internal/image/cmd/mkimage,
+# which assembles an OCI image of one layer with go-containerregistry
+# (non-root 65532, ENTRYPOINT ["coldbench"], WORKDIR /results, the build
+# machine's CA certificates, OCI labels). Written as a docker load-able
+# tarball, IMAGE_DIR/coldbench-image.tar, and an OCI layout, IMAGE_DIR/oci.
+# deploy/k8s/README.md says how to load or push it.
+IMAGE_DIR  ?= bin
+IMAGE_REPO ?= ghcr.io/coldbench/coldbench
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+REVISION   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+CA_BUNDLE  := /etc/ssl/certs/ca-certificates.crt
+
+image:
+	@test -s $(CA_BUNDLE) || { apt-get update -qq && apt-get install -y -qq ca-certificates; }
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_DIR)/image/coldbench ./cmd/coldbench
+	$(GO) run ./internal/image/cmd/mkimage -binary $(IMAGE_DIR)/image/coldbench -ca $(CA_BUNDLE) \
+		-version $(VERSION) -revision $(REVISION) -arch $(IMAGE_ARCH) -repo $(IMAGE_REPO) \
+		-tarball $(IMAGE_DIR)/coldbench-image.tar -layout $(IMAGE_DIR)/oci
 
 clean:
 	rm -rf bin

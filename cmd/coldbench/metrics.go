@@ -105,8 +105,9 @@ type metricsExport struct {
 }
 
 // start starts the exporter the flags and s ask for, or returns nil when
-// they ask for none. runID names the run in the metrics' resource.
-func (m *metricsFlags) start(ctx context.Context, s *scenarios.Scenario, runID string) (*metricsExport, error) {
+// they ask for none. runID names the run in the metrics' resource; tune
+// says it is a tune sweep (series per setting).
+func (m *metricsFlags) start(ctx context.Context, s *scenarios.Scenario, runID string, tune bool) (*metricsExport, error) {
 	c, linger, err := m.config(s)
 	if err != nil || !c.Enabled() {
 		return nil, err
@@ -119,6 +120,7 @@ func (m *metricsFlags) start(ctx context.Context, s *scenarios.Scenario, runID s
 		Version:  version,
 	}
 	c.Log = os.Stderr
+	c.Tune = tune
 	e, err := telemetry.New(ctx, c)
 	if err != nil {
 		return nil, usageError{err}

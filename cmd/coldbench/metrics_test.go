@@ -130,12 +130,17 @@ func TestOTLPExportHTTP(t *testing.T) {
 	defer srv.Close()
 
 	dir := filepath.Join(t.TempDir(), "run")
+	// A push interval longer than the run: the final push is the only one,
+	// and it is sent once.
 	out, code := coldbench(t, "run", writeScenario(t, metricsScenario), "--out", dir, "--quiet",
-		"--otlp-endpoint", srv.URL, "--otlp-protocol", "http", "--otlp-header", "X-Tenant=bench")
+		"--otlp-endpoint", srv.URL, "--otlp-protocol", "http", "--otlp-header", "X-Tenant=bench", "--otlp-interval", "1m")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	checkOTLP(t, rcv, loadRun(t, dir))
+	if n := len(rcv.reqs); n != 1 {
+		t.Errorf("%d exports, want the final one only, once", n)
+	}
 }
 
 // checkOTLP compares the last exported figures with the run record.
@@ -212,7 +217,7 @@ func checkOTLP(t *testing.T, rcv *otlpReceiver, r *results.Run) {
 		t.Errorf("latency counts %v, run.json cold %d warm %d", counts, tot.Cold.Count, tot.Warm.Count)
 	}
 	mem := ms[telemetry.NameMemoryUsed]
-	if tot.MemoryUsed == nil || mem == nil || mem.Unit != "MBy" || mem.GetGauge().DataPoints[0].GetAsDouble() != float64(tot.MemoryUsed.MaxMB) {
+	if tot.MemoryUsed == nil || mem == nil || mem.Unit != "By" || mem.GetGauge().DataPoints[0].GetAsDouble() != float64(tot.MemoryUsed.MaxMB<<20) {
 		t.Errorf("memory used: exported %v, run.json %+v", mem, tot.MemoryUsed)
 	}
 }
@@ -403,7 +408,8 @@ func TestOTLPFinalFlushOnInterrupt(t *testing.T) {
 
 // TestTuneExportsSettings: a 2 × 1 tune through the binary exports every
 // setting's series over OTLP, with the setting as attributes, its
-// invocations matching its run.json, and its cost per million matching
+// invocations matching its samples and its run.json, and its cost per
+// million matching
 // tune.json; tune.json and the text report show the memory used.
 func TestTuneExportsSettings(t *testing.T) {
 	t.Parallel()
@@ -461,9 +467,14 @@ func TestTuneExportsSettings(t *testing.T) {
 	inv, cost := bySetting(telemetry.NameInvocations), bySetting(telemetry.NameTuneCost)
 	for _, s := range rec.Settings {
 		r := loadRun(t, filepath.Join(dir, filepath.FromSlash(s.RunDir)))
-		if inv[s.Name] != float64(r.Totals.Sent) || cost[s.Name] != s.Cost.PerMillion {
-			t.Errorf("%s: exported %v invocations, $%v per million; run.json %d, tune.json $%v",
-				s.Name, inv[s.Name], cost[s.Name], r.Totals.Sent, s.Cost.PerMillion)
+		// The setting's requests: its samples, then its phases.
+		samples := s.Cold.Count + s.Warm.Count + s.SampleErrors
+		if s.LatencyFrom != "samples" || samples != 4 {
+			t.Errorf("%s: %d samples from %q, want 1 cold and 3 warm", s.Name, samples, s.LatencyFrom)
+		}
+		if inv[s.Name] != float64(samples+r.Totals.Sent) || cost[s.Name] != s.Cost.PerMillion {
+			t.Errorf("%s: exported %v invocations, $%v per million; samples %d and run.json %d, tune.json $%v",
+				s.Name, inv[s.Name], cost[s.Name], samples, r.Totals.Sent, s.Cost.PerMillion)
 		}
 		if s.MemoryUsed == nil || int(s.MemoryUsed.MaxMB) != s.MaxMemoryUsedMB || s.MaxMemoryUsedMB != min(300, s.MemoryMB) {
 			t.Errorf("%s: memory used %d, %+v", s.Name, s.MaxMemoryUsedMB, s.MemoryUsed)
@@ -474,5 +485,35 @@ func TestTuneExportsSettings(t *testing.T) {
 	}
 	if m := rec.Recommendation.Memory; !strings.Contains(m, "would not fit in 256 MB") {
 		t.Errorf("recommendation memory note %q", m)
+	}
+}
+
+// TestOTLPUnreachableEndpoint: a run pushing to an endpoint nobody
+// listens on ends within the final flush's bound of its own end (it used
+// to wait 10 s more), exits 0, and tells the cause once.
+func TestOTLPUnreachableEndpoint(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := filepath.Join(t.TempDir(), "run")
+	start := time.Now()
+	out, code := coldbench(t, "run", writeScenario(t, metricsScenario), "--out", dir, "--quiet",
+		"--otlp-endpoint", addr, "--otlp-insecure", "--otlp-interval", "500ms")
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	r := loadRun(t, dir)
+	// What the process took beyond the run itself: start-up, writing
+	// the reports, the final flush. Generous for a loaded machine.
+	if extra := took - r.Elapsed(); extra > telemetry.FinalFlushTimeout+4*time.Second {
+		t.Errorf("the process took %v beyond the run's %v", extra, r.Elapsed())
+	}
+	if n := strings.Count(out, "connection refused"); n != 1 {
+		t.Errorf("the cause told %d times, want once:\n%s", n, out)
 	}
 }

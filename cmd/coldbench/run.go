@@ -72,7 +72,7 @@ func runCommand(ctx context.Context, args []string, out io.Writer) error {
 		return usagef("--insecure, --ca, --cert and --key are for runs on agents (--agents)")
 	}
 	cfg.RunID = telemetry.NewRunID(s.Name, time.Now())
-	mx, err := metrics.start(ctx, s, cfg.RunID)
+	mx, err := metrics.start(ctx, s, cfg.RunID, false)
 	if err != nil {
 		return err
 	}

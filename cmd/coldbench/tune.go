@@ -79,7 +79,7 @@ func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
 	if err := o.Apply(s); err != nil {
 		return err
 	}
-	mx, err := metrics.start(ctx, s, telemetry.NewRunID(s.Name, time.Now()))
+	mx, err := metrics.start(ctx, s, telemetry.NewRunID(s.Name, time.Now()), true)
 	if err != nil {
 		return err
 	}

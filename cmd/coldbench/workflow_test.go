@@ -43,7 +43,9 @@ type step struct {
 // what README says: restore the baseline directory from the cache, run a
 // scenario, compare against the baseline with JUnit and Markdown output,
 // put report.md and the comparison on the job page, upload report.html,
-// and on main set and save the baseline. Every coldbench command line in
+// and on the default branch set and save the baseline; that coldbench is
+// pinned and the JUnit step may publish. (make lint-ci runs actionlint on
+// it too.) Every coldbench command line in
 // it names a real subcommand whose flags parse: each is run through the
 // binary with -h appended, which exits 0 only once every flag before it
 // parsed (and exits 2 on a flag that does not exist, checked too).
@@ -112,9 +114,21 @@ func TestNightlyWorkflow(t *testing.T) {
 		}
 	}
 	for _, i := range []int{set, save} {
-		if !strings.Contains(job.Steps[i].If, "refs/heads/main") {
-			t.Errorf("step %q runs when %q: the baseline is updated on main only", job.Steps[i].Name, job.Steps[i].If)
+		if cond := job.Steps[i].If; !strings.Contains(cond, "github.event.repository.default_branch") || strings.Contains(cond, "main") {
+			t.Errorf("step %q runs when %q: the baseline is updated on the repository's default branch only, whatever its name", job.Steps[i].Name, cond)
 		}
+	}
+	// The JUnit action publishes a check run: it needs checks: write.
+	if junit := find(uses("mikepenz/action-junit-report")); junit >= 0 && wf.Permissions["checks"] != "write" {
+		t.Errorf("permissions %v: the JUnit step needs checks: write", wf.Permissions)
+	}
+	// coldbench is installed at a pinned release, not @latest.
+	pin := wf.Env["COLDBENCH_VERSION"]
+	if !regexp.MustCompile(`^v0\.\d+\.\d+$`).MatchString(pin) {
+		t.Errorf("env COLDBENCH_VERSION %q: want a release tag v0.x.y", pin)
+	}
+	if i := find(runs(`go install "?github.com/coldbench/coldbench/cmd/coldbench@\$COLDBENCH_VERSION"?`)); i < 0 || find(runs(`@latest`)) >= 0 {
+		t.Error("coldbench is not installed at $COLDBENCH_VERSION (or something is installed @latest)")
 	}
 	for _, flag := range []string{"--junit", "--markdown"} {
 		if !strings.Contains(job.Steps[cmp].Run, flag) {
@@ -148,6 +162,9 @@ func TestNightlyWorkflow(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, args := range lines {
+		if len(args) == 1 && args[0] == "version" {
+			continue // prints the installed release into the log; no flags to check
+		}
 		out, code := coldbenchIn(t, dir, append(slices.Clone(args), "-h")...)
 		if code != 0 {
 			t.Errorf("coldbench %s: flags do not parse (exit %d):\n%s", strings.Join(args, " "), code, out)

@@ -18,6 +18,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -69,6 +71,12 @@ type kustomization struct {
 	Kind       string   `json:"kind"`
 	Namespace  string   `json:"namespace"`
 	Resources  []string `json:"resources"`
+	Images     []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName"`
+		NewTag  string `json:"newTag"`
+		Digest  string `json:"digest"`
+	} `json:"images"`
 }
 
 // manifests is everything in the directory, with the objects the checks
@@ -84,7 +92,7 @@ type manifests struct {
 
 var decoder = func() runtime.Decoder {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme, policyv1.AddToScheme, networkingv1.AddToScheme} {
 		if err := add(s); err != nil {
 			panic(err)
 		}
@@ -272,6 +280,11 @@ func TestManifests(t *testing.T) {
 		{"mounts", checkMounts},                 // volumes exist, args paths lie under the right mounts
 		{"security", checkSecurityAndResources}, // restricted Pod Security, requests and limits
 		{"scenario", checkScenario},             // the ConfigMap's scenario parses; agents allow its target
+		{"deadline", checkDeadline},             // the Job is stopped when stuck, not before the scenario ends
+		{"disruption", checkDisruptionBudget},   // agents are drained one at a time
+		{"network", checkNetworkPolicy},         // only the controller reaches the agents' port
+		{"metrics", checkControllerMetrics},     // the controller's /metrics is exposed, port and Service agree
+		{"image", checkImage},                   // the image's tag comes from kustomization.yaml only
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.check(t, m) })
 	}

@@ -42,6 +42,19 @@ type figures struct {
 	achievedRate float64 // arrivals per second since the previous observation
 }
 
+// newFigures returns all-zero figures, every error class included: a
+// counter is exported at 0 before its first count.
+func newFigures() *figures {
+	f := &figures{errors: map[string]int64{}}
+	for _, c := range errorClasses() {
+		f.errors[c] = 0
+	}
+	for i := range f.latency {
+		f.latency[i] = hist{counts: make([]uint64, len(LatencyBounds)+1)}
+	}
+	return f
+}
+
 // hist is an explicit-bucket histogram: counts[i] is the number of values
 // in (LatencyBounds[i-1], LatencyBounds[i]], the last is the +Inf bucket.
 type hist struct {
@@ -53,7 +66,8 @@ type hist struct {
 // tallyFigures reads the counters and histograms of the controller's
 // merged tally. p is the fleet's live progress (in flight, phase).
 func tallyFigures(t *results.Tally, p engine.Progress) *figures {
-	f := &figures{errors: map[string]int64{}, inFlight: p.InFlight}
+	f := newFigures()
+	f.inFlight = p.InFlight
 	hs := [3]*hdrhistogram.Histogram{}
 	for i := range hs {
 		hs[i] = results.NewHistogram()

@@ -3,6 +3,8 @@ package telemetry
 import (
 	"maps"
 	"slices"
+
+	"github.com/coldbench/coldbench/drivers"
 )
 
 // Metric names as exported over OTLP. The Prometheus endpoint uses the
@@ -37,11 +39,30 @@ const (
 	PromInFlight     = "coldbench_in_flight_requests"
 	PromTargetRate   = "coldbench_rate_target_requests_per_second"
 	PromAchievedRate = "coldbench_rate_achieved_requests_per_second"
-	PromMemoryUsed   = "coldbench_memory_used_max_megabytes"
-	PromTuneMemory   = "coldbench_tune_memory_megabytes"
+	PromMemoryUsed   = "coldbench_memory_used_max_bytes"
+	PromTuneMemory   = "coldbench_tune_memory_bytes"
 	PromTunePrewarm  = "coldbench_tune_prewarm_instances"
 	PromTuneCost     = "coldbench_tune_cost_per_million_usd"
 	PromRunInfo      = "coldbench_run_info"
 )
 
+// bytesPerMB converts the memory sizes platforms give in "MB" to the
+// bytes metrics are exported in: Lambda's and the emulator's MB are
+// mebibytes (128 MB is 128 × 2^20 bytes).
+const bytesPerMB = 1 << 20
+
 func sortedKeys(m map[string]int64) []string { return slices.Sorted(maps.Keys(m)) }
+
+// errorClasses are the classes coldbench_errors_total is exported for
+// from the start, at 0 until a request fails so: every drivers.Outcome
+// but ok. A rate() over a series that appears only with the first error
+// misses that error.
+func errorClasses() []string {
+	var out []string
+	for o := range drivers.Outcome(drivers.NumOutcomes) {
+		if o != drivers.OK {
+			out = append(out, o.String())
+		}
+	}
+	return out
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -43,6 +45,19 @@ type OTLP struct {
 
 // DefaultInterval is how often metrics are pushed by default.
 const DefaultInterval = 5 * time.Second
+
+// FinalFlushTimeout bounds the final push at the end of a run: an
+// endpoint that does not answer adds at most this much to a run. The
+// run's record on disk has everything, so waiting longer buys nothing.
+const FinalFlushTimeout = 2 * time.Second
+
+// exportRetry is the exporters' retry policy: a failed push is tried
+// again quickly, and given up within the final flush's bound (the SDK's
+// default keeps trying for a minute), so that the last error is the
+// endpoint's own rather than a bare deadline.
+var exportRetry = struct {
+	initial, max, elapsed time.Duration
+}{200 * time.Millisecond, time.Second, FinalFlushTimeout * 3 / 4}
 
 // Protocols of OTLP.
 const (
@@ -89,6 +104,7 @@ type otlpSink struct {
 	mp                 *sdkmetric.MeterProvider
 	protocol, endpoint string
 	interval           time.Duration
+	errs               *onceHandler // the periodic pushes' errors
 }
 
 func newOTLPSink(ctx context.Context, e *Exporter, o OTLP) (*otlpSink, error) {
@@ -120,6 +136,8 @@ func newOTLPSink(ctx context.Context, e *Exporter, o OTLP) (*otlpSink, error) {
 		if len(o.Headers) > 0 {
 			opts = append(opts, otlpmetricgrpc.WithHeaders(o.Headers))
 		}
+		opts = append(opts, otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: true,
+			InitialInterval: exportRetry.initial, MaxInterval: exportRetry.max, MaxElapsedTime: exportRetry.elapsed}))
 		exp, err = otlpmetricgrpc.New(ctx, opts...)
 	default:
 		var opts []otlpmetrichttp.Option
@@ -135,6 +153,8 @@ func newOTLPSink(ctx context.Context, e *Exporter, o OTLP) (*otlpSink, error) {
 		if len(o.Headers) > 0 {
 			opts = append(opts, otlpmetrichttp.WithHeaders(o.Headers))
 		}
+		opts = append(opts, otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: true,
+			InitialInterval: exportRetry.initial, MaxInterval: exportRetry.max, MaxElapsedTime: exportRetry.elapsed}))
 		exp, err = otlpmetrichttp.New(ctx, opts...)
 	}
 	if err != nil {
@@ -151,22 +171,84 @@ func newOTLPSink(ctx context.Context, e *Exporter, o OTLP) (*otlpSink, error) {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
 	// A failed push is a warning on the exporter's log: the run goes on,
-	// and its record on disk has everything.
-	log := e.log
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { fmt.Fprintf(log, "warning: metrics: OTLP: %v\n", err) }))
+	// and its record on disk has everything. An endpoint that is down
+	// fails every push alike: each message is printed once.
+	errs := &onceHandler{log: e.log, seen: map[string]bool{}}
+	otel.SetErrorHandler(errs)
 	endpoint := host
 	if endpoint == "" {
 		endpoint = "the endpoint of OTEL_EXPORTER_OTLP_*"
 	}
-	return &otlpSink{mp: mp, protocol: proto, endpoint: endpoint, interval: interval}, nil
+	return &otlpSink{mp: mp, protocol: proto, endpoint: endpoint, interval: interval, errs: errs}, nil
 }
 
-// close collects and pushes once more, then shuts the provider down. It
-// runs also when ctx was cancelled (Ctrl-C): the final push is the point.
+// close pushes the final figures and stops the provider, within
+// FinalFlushTimeout. The reader's Shutdown collects and exports once
+// more itself, so it alone is the final push (a ForceFlush before it
+// would send the same figures twice). It runs also when ctx was
+// cancelled (Ctrl-C): the final push is the point.
 func (s *otlpSink) close(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), FinalFlushTimeout)
 	defer cancel()
-	return errors.Join(s.mp.ForceFlush(ctx), s.mp.Shutdown(ctx))
+	err := s.mp.Shutdown(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case s.errs.printed(err):
+		return fmt.Errorf("to %s failed as the pushes before it", s.endpoint)
+	}
+	return fmt.Errorf("to %s (within %s): %w", s.endpoint, FinalFlushTimeout, err)
+}
+
+// onceHandler prints each distinct OpenTelemetry error once.
+type onceHandler struct {
+	log  io.Writer
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// printed reports whether err's cause was printed already.
+func (h *onceHandler) printed(err error) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seen[cause(err).Error()]
+}
+
+// cause is the error at the bottom of err's chain: the exporters wrap the
+// endpoint's error in whatever ended the retries (a deadline, the retry
+// budget), which differs from push to push while the cause is the same.
+func cause(err error) error {
+	for {
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				err = next
+				continue
+			}
+		case interface{ Unwrap() []error }:
+			if errs := u.Unwrap(); len(errs) > 0 {
+				err = errs[len(errs)-1] // "%w: %w" of the retry: the endpoint's error last
+				continue
+			}
+		}
+		return err
+	}
+}
+
+// Handle prints err unless its cause was printed already, or it is a
+// push that the final flush cancelled (it is superseded by the final one).
+func (h *onceHandler) Handle(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	key := cause(err).Error()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen[key] {
+		return
+	}
+	h.seen[key] = true
+	fmt.Fprintf(h.log, "warning: metrics: OTLP: %v (not repeated)\n", err)
 }
 
 func resourceAttrs(r Resource) []attribute.KeyValue {
@@ -231,10 +313,10 @@ func (p producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		target = append(target, fp(f.targetRate))
 		achieved = append(achieved, fp(f.achievedRate))
 		if f.memMaxMB > 0 {
-			mm = append(mm, fp(float64(f.memMaxMB)))
+			mm = append(mm, fp(float64(f.memMaxMB*bytesPerMB)))
 		}
 		if v.setting != nil {
-			tuneMem = append(tuneMem, fp(float64(v.setting.MemoryMB)))
+			tuneMem = append(tuneMem, fp(float64(int64(v.setting.MemoryMB)*bytesPerMB)))
 			tunePre = append(tunePre, fp(float64(v.setting.Prewarm)))
 			if v.cost != nil {
 				tuneCost = append(tuneCost, fp(*v.cost))
@@ -270,8 +352,8 @@ func (p producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	gauge(NameInFlight, "{request}", "Requests in flight.", inFlight)
 	gauge(NameTargetRate, "{request}/s", "The rate the running phase asks for.", target)
 	gauge(NameAchievedRate, "{request}/s", "Arrivals per second since the previous merge.", achieved)
-	gauge(NameMemoryUsed, "MBy", "Largest memory used the platform reported.", mm)
-	gauge(NameTuneMemory, "MBy", "The memory size of the setting being tuned.", tuneMem)
+	gauge(NameMemoryUsed, "By", "Largest memory used the platform reported.", mm)
+	gauge(NameTuneMemory, "By", "The memory size of the setting being tuned.", tuneMem)
 	gauge(NameTunePrewarm, "{instance}", "The prewarm level of the setting being tuned.", tunePre)
 	gauge(NameTuneCost, "USD", "Projected cost per million requests of a measured setting.", tuneCost)
 	return []metricdata.ScopeMetrics{{Scope: instrumentation.Scope{Name: "github.com/coldbench/coldbench", Version: p.e.res.Version}, Metrics: ms}}, nil

@@ -58,68 +58,86 @@ func (s *promSink) close(ctx context.Context, linger time.Duration) {
 // promCollector turns the exporter's series into constant metrics at each
 // scrape. Every series carries the run's scenario and run id as labels, so
 // that runs scraped by one Prometheus never mix; a tune setting's series
-// carry the setting too.
+// carry the setting too, and a plain run's have no setting label at all
+// (an empty label is noise on every series and every query).
+//
+// It is an unchecked collector (Describe sends nothing): the same metric
+// has two label sets, with and without setting, which a checked
+// collector cannot declare. One process exports one kind only, a run or
+// a tune, so a scrape never mixes the two within a family.
 type promCollector struct{ e *Exporter }
 
-var (
-	runLabels    = []string{"scenario", "run_id", "setting"}
-	descRunInfo  = prometheus.NewDesc(PromRunInfo, "The run: scenario, target, driver and run id.", []string{"scenario", "run_id", "target", "driver", "version"}, nil)
-	descInv      = prometheus.NewDesc(PromInvocations, "Requests sent.", runLabels, nil)
-	descOK       = prometheus.NewDesc(PromSuccesses, "Requests that succeeded.", runLabels, nil)
-	descErrors   = prometheus.NewDesc(PromErrors, "Requests that failed, by class.", append(runLabels, "class"), nil)
-	descDropped  = prometheus.NewDesc(PromDropped, "Arrivals not sent because the in-flight bound was hit.", runLabels, nil)
-	descCold     = prometheus.NewDesc(PromColdStarts, "Requests served by a new instance.", runLabels, nil)
-	descColdRate = prometheus.NewDesc(PromColdRate, "Cold starts among successful requests of known temperature.", runLabels, nil)
-	descLatency  = prometheus.NewDesc(PromLatency, "Latency of successful requests from their intended send time, by temperature.", append(runLabels, "temperature"), nil)
-	descInFlight = prometheus.NewDesc(PromInFlight, "Requests in flight.", runLabels, nil)
-	descTarget   = prometheus.NewDesc(PromTargetRate, "The rate the running phase asks for.", runLabels, nil)
-	descAchieved = prometheus.NewDesc(PromAchievedRate, "Arrivals per second since the previous merge.", runLabels, nil)
-	descMemUsed  = prometheus.NewDesc(PromMemoryUsed, "Largest memory used the platform reported.", runLabels, nil)
-	descTuneMem  = prometheus.NewDesc(PromTuneMemory, "The memory size of a tune setting.", runLabels, nil)
-	descTunePre  = prometheus.NewDesc(PromTunePrewarm, "The prewarm level of a tune setting.", runLabels, nil)
-	descTuneCost = prometheus.NewDesc(PromTuneCost, "Projected cost per million requests of a measured tune setting.", runLabels, nil)
-	allPromDescs = []*prometheus.Desc{descRunInfo, descInv, descOK, descErrors, descDropped, descCold, descColdRate, descLatency, descInFlight, descTarget, descAchieved, descMemUsed, descTuneMem, descTunePre, descTuneCost}
-)
+// promDescs are the descriptions of one label set.
+type promDescs struct {
+	inv, ok, errors, dropped, cold, coldRate, latency, inFlight, target, achieved, memUsed, tuneMem, tunePre, tuneCost *prometheus.Desc
+}
 
-// Describe sends every metric's description.
-func (c *promCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allPromDescs {
-		ch <- d
+func newPromDescs(labels ...string) *promDescs {
+	d := func(name, help string, extra ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(labels[:len(labels):len(labels)], extra...), nil)
+	}
+	return &promDescs{
+		inv:      d(PromInvocations, "Requests sent."),
+		ok:       d(PromSuccesses, "Requests that succeeded."),
+		errors:   d(PromErrors, "Requests that failed, by class.", "class"),
+		dropped:  d(PromDropped, "Arrivals not sent because the in-flight bound was hit."),
+		cold:     d(PromColdStarts, "Requests served by a new instance."),
+		coldRate: d(PromColdRate, "Cold starts among successful requests of known temperature."),
+		latency:  d(PromLatency, "Latency of successful requests from their intended send time, by temperature.", "temperature"),
+		inFlight: d(PromInFlight, "Requests in flight."),
+		target:   d(PromTargetRate, "The rate the running phase asks for."),
+		achieved: d(PromAchievedRate, "Arrivals per second since the previous merge."),
+		memUsed:  d(PromMemoryUsed, "Largest memory used the platform reported, in bytes."),
+		tuneMem:  d(PromTuneMemory, "The memory size of a tune setting, in bytes."),
+		tunePre:  d(PromTunePrewarm, "The prewarm level of a tune setting."),
+		tuneCost: d(PromTuneCost, "Projected cost per million requests of a measured tune setting, in US dollars."),
 	}
 }
+
+var (
+	descRunInfo  = prometheus.NewDesc(PromRunInfo, "The run: scenario, target, driver and run id.", []string{"scenario", "run_id", "target", "driver", "version"}, nil)
+	plainDescs   = newPromDescs("scenario", "run_id")
+	settingDescs = newPromDescs("scenario", "run_id", "setting")
+)
+
+// Describe sends nothing: promCollector is unchecked (see its comment).
+func (c *promCollector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect sends the current figures of every series.
 func (c *promCollector) Collect(ch chan<- prometheus.Metric) {
 	r := c.e.res
 	ch <- prometheus.MustNewConstMetric(descRunInfo, prometheus.GaugeValue, 1, r.Scenario, r.RunID, r.Target, r.Driver, r.Version)
 	for _, v := range c.e.views() {
-		lv := []string{r.Scenario, r.RunID, v.name}
+		ds, lv := plainDescs, []string{r.Scenario, r.RunID}
+		if v.setting != nil {
+			ds, lv = settingDescs, append(lv, v.name)
+		}
 		f := v.fig
 		counter := func(d *prometheus.Desc, n int64, extra ...string) {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(n), append(lv, extra...)...)
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(n), append(lv[:len(lv):len(lv)], extra...)...)
 		}
 		gauge := func(d *prometheus.Desc, x float64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, lv...)
 		}
-		counter(descInv, f.invocations)
-		counter(descOK, f.successes)
+		counter(ds.inv, f.invocations)
+		counter(ds.ok, f.successes)
 		for _, class := range sortedKeys(f.errors) {
-			counter(descErrors, f.errors[class], class)
+			counter(ds.errors, f.errors[class], class)
 		}
-		counter(descDropped, f.dropped)
-		counter(descCold, f.coldStarts)
-		gauge(descColdRate, f.coldRate)
-		gauge(descInFlight, float64(f.inFlight))
-		gauge(descTarget, f.targetRate)
-		gauge(descAchieved, f.achievedRate)
+		counter(ds.dropped, f.dropped)
+		counter(ds.cold, f.coldStarts)
+		gauge(ds.coldRate, f.coldRate)
+		gauge(ds.inFlight, float64(f.inFlight))
+		gauge(ds.target, f.targetRate)
+		gauge(ds.achieved, f.achievedRate)
 		if f.memMaxMB > 0 {
-			gauge(descMemUsed, float64(f.memMaxMB))
+			gauge(ds.memUsed, float64(f.memMaxMB*bytesPerMB))
 		}
 		if s := v.setting; s != nil {
-			gauge(descTuneMem, float64(s.MemoryMB))
-			gauge(descTunePre, float64(s.Prewarm))
+			gauge(ds.tuneMem, float64(int64(s.MemoryMB)*bytesPerMB))
+			gauge(ds.tunePre, float64(s.Prewarm))
 			if v.cost != nil {
-				gauge(descTuneCost, *v.cost)
+				gauge(ds.tuneCost, *v.cost)
 			}
 		}
 		for _, temp := range temps {
@@ -134,7 +152,7 @@ func (c *promCollector) Collect(ch chan<- prometheus.Metric) {
 				}
 				buckets[le] = acc
 			}
-			ch <- prometheus.MustNewConstHistogram(descLatency, h.count, h.sum, buckets, append(lv, temp.String())...)
+			ch <- prometheus.MustNewConstHistogram(ds.latency, h.count, h.sum, buckets, append(lv[:len(lv):len(lv)], temp.String())...)
 		}
 	}
 }

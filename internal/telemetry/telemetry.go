@@ -50,6 +50,11 @@ type Config struct {
 	// Log receives one line per sink started and export errors; nil for
 	// none.
 	Log io.Writer
+	// Tune says the run is a tune sweep, whose series are per setting
+	// and appear as each setting starts. Otherwise the run's one series
+	// exists from the start, every counter at 0, so that the first
+	// scrape already has them.
+	Tune bool
 }
 
 // Enabled reports whether c asks for any sink.
@@ -83,6 +88,9 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	e := &Exporter{res: cfg.Resource, log: cfg.Log, series: map[string]*series{}}
 	if e.log == nil {
 		e.log = io.Discard
+	}
+	if !cfg.Tune {
+		e.seriesLocked("", nil) // no lock needed: e is not shared yet
 	}
 	if cfg.PrometheusListen != "" {
 		p, err := newPromSink(e, cfg.PrometheusListen)
@@ -188,14 +196,14 @@ func (e *Exporter) views() []view {
 	out := make([]view, 0, len(e.order))
 	for _, name := range e.order {
 		sr := e.series[name]
+		if name == "" && sr.fig == nil && len(e.order) > 1 {
+			continue // a plain run's zero series, in what turned out to be a tune
+		}
 		v := view{name: name, setting: sr.setting, cost: sr.cost, started: sr.started}
 		if sr.fig != nil {
 			v.fig = *sr.fig
 		} else {
-			v.fig = figures{errors: map[string]int64{}}
-			for i := range v.fig.latency {
-				v.fig.latency[i] = hist{counts: make([]uint64, len(LatencyBounds)+1)}
-			}
+			v.fig = *newFigures()
 		}
 		out = append(out, v)
 	}

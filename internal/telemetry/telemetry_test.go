@@ -1,12 +1,17 @@
 package telemetry
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/engine"
@@ -104,7 +109,7 @@ func TestRedact(t *testing.T) {
 // the setting as labels and its cost per million once measured.
 func TestTuneSeries(t *testing.T) {
 	t.Parallel()
-	e, err := New(context.Background(), Config{PrometheusListen: "127.0.0.1:0", Resource: Resource{Scenario: "s", RunID: "r1"}})
+	e, err := New(context.Background(), Config{PrometheusListen: "127.0.0.1:0", Resource: Resource{Scenario: "s", RunID: "r1"}, Tune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +129,7 @@ func TestTuneSeries(t *testing.T) {
 		`coldbench_invocations_total{run_id="r1",scenario="s",setting="1024mb-p2"} 4`,
 		`coldbench_tune_cost_per_million_usd{run_id="r1",scenario="s",setting="1024mb-p2"} 10.24`,
 		`coldbench_tune_prewarm_instances{run_id="r1",scenario="s",setting="1024mb-p2"} 2`,
+		`coldbench_tune_memory_bytes{run_id="r1",scenario="s",setting="1024mb-p2"} 1.073741824e+09`,
 		`coldbench_errors_total{class="timeout",run_id="r1",scenario="s",setting="512mb-p0"} 1`,
 		`coldbench_latency_seconds_bucket{run_id="r1",scenario="s",setting="512mb-p0",temperature="cold",le="0.001"} 1`,
 	} {
@@ -134,4 +140,121 @@ func TestTuneSeries(t *testing.T) {
 	if t.Failed() {
 		t.Log(string(b))
 	}
+}
+
+// TestFirstScrape: a plain run's endpoint, scraped before anything was
+// observed, already has every counter at 0 (error classes included), no
+// empty setting label, and passes promtool's lint; memory comes in bytes.
+func TestFirstScrape(t *testing.T) {
+	t.Parallel()
+	e, err := New(context.Background(), Config{PrometheusListen: "127.0.0.1:0", Resource: Resource{Scenario: "s", RunID: "r1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background(), 0)
+	get := func() string {
+		t.Helper()
+		resp, err := http.Get("http://" + e.PrometheusAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	first := get()
+	for _, w := range []string{
+		`coldbench_invocations_total{run_id="r1",scenario="s"} 0`,
+		`coldbench_successes_total{run_id="r1",scenario="s"} 0`,
+		`coldbench_dropped_total{run_id="r1",scenario="s"} 0`,
+		`coldbench_cold_starts_total{run_id="r1",scenario="s"} 0`,
+		`coldbench_errors_total{class="timeout",run_id="r1",scenario="s"} 0`,
+		`coldbench_errors_total{class="5xx",run_id="r1",scenario="s"} 0`,
+		`coldbench_latency_seconds_count{run_id="r1",scenario="s",temperature="cold"} 0`,
+	} {
+		if !strings.Contains(first, w) {
+			t.Errorf("first scrape lacks %s", w)
+		}
+	}
+	e.Observe(tally(1, 2, time.Millisecond, 0), engine.Progress{Phase: 0})
+	second := get()
+	for _, w := range []string{
+		`coldbench_invocations_total{run_id="r1",scenario="s"} 4`,
+		`coldbench_memory_used_max_bytes{run_id="r1",scenario="s"} 1.06954752e+08`, // 102 MB
+	} {
+		if !strings.Contains(second, w) {
+			t.Errorf("scrape lacks %s", w)
+		}
+	}
+	for i, text := range []string{first, second} {
+		if strings.Contains(text, "setting=") {
+			t.Errorf("scrape %d has a setting label on a plain run", i)
+		}
+		problems, err := promlint.New(strings.NewReader(text)).Lint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			t.Errorf("scrape %d: promlint: %s: %s", i, p.Metric, p.Text)
+		}
+	}
+	if t.Failed() {
+		t.Log(second)
+	}
+}
+
+// TestOTLPUnreachable: with an endpoint nobody listens on, the final
+// flush gives up within FinalFlushTimeout (and a margin for a loaded
+// machine: the SDK used to take 10 s), and the cause, connection refused,
+// is told once across the log and the returned error, however many
+// pushes failed.
+func TestOTLPUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	var log syncBuffer
+	e, err := New(context.Background(), Config{OTLP: OTLP{Endpoint: addr, Insecure: true, Interval: 100 * time.Millisecond}, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(tally(1, 2, time.Millisecond, 0), engine.Progress{Phase: 0})
+	time.Sleep(FinalFlushTimeout) // pushes fail, again and again
+	start := time.Now()
+	err = e.Close(context.Background(), 0)
+	took := time.Since(start)
+	if err == nil {
+		t.Fatal("Close reported no error for an unreachable endpoint")
+	}
+	if took > FinalFlushTimeout+2*time.Second {
+		t.Errorf("the final flush took %v, bound %v", took, FinalFlushTimeout)
+	}
+	all := log.String() + err.Error()
+	if n := strings.Count(all, "connection refused"); n != 1 {
+		t.Errorf("the cause told %d times, want once:\n%s", n, all)
+	}
+	t.Logf("final flush gave up after %v:\n%s", took, all)
+}
+
+// syncBuffer is a bytes.Buffer safe for the SDK's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

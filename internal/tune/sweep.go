@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/cost"
+	"github.com/coldbench/coldbench/internal/engine"
 	"github.com/coldbench/coldbench/internal/runner"
 	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
@@ -256,6 +257,14 @@ func (sw *sweeper) measure(ctx context.Context, set drivers.Settings, ts *result
 		return fmt.Errorf("warm samples: %w", err)
 	}
 
+	// The samples are requests sent like any other: the setting's metrics
+	// count them, and count the phases' requests on top of them.
+	var metrics runner.Metrics
+	if m := sw.cfg.Metrics; m != nil {
+		metrics = withSamples{m: m.Setting(set), samples: sp.samples()}
+		metrics.Observe(&results.Tally{}, engine.Progress{Phase: -1})
+	}
+
 	var run *results.Run
 	if p.Phases && len(sw.cfg.Scenario.Phases) > 0 {
 		stop := func() {}
@@ -275,9 +284,7 @@ func (sw *sweeper) measure(ctx context.Context, set drivers.Settings, ts *result
 			Driver:   sw.d,
 			Render:   sw.cfg.Render,
 		}
-		if m := sw.cfg.Metrics; m != nil {
-			rc.Metrics = m.Setting(set)
-		}
+		rc.Metrics = metrics
 		res, err := runner.Run(ctx, rc)
 		stop()
 		if res != nil {
@@ -319,6 +326,21 @@ func (sw *sweeper) measure(ctx context.Context, set drivers.Settings, ts *result
 	ts.TypicalMs, ts.TypicalFrom = typical(ts, b)
 	ts.Complete = true
 	return nil
+}
+
+// withSamples shows a setting's samples beside its phases to its metrics:
+// the phases' tally with the samples as one more phase in front.
+type withSamples struct {
+	m       runner.Metrics
+	samples *results.PhaseTally
+}
+
+func (w withSamples) Observe(t *results.Tally, p engine.Progress) {
+	all := &results.Tally{Phases: append([]*results.PhaseTally{w.samples}, t.Phases...), Timeline: t.Timeline}
+	if p.Phase >= 0 {
+		p.Phase++ // the samples phase is in front
+	}
+	w.m.Observe(all, p)
 }
 
 // makeCold makes the next request land on a new instance: the driver's
