@@ -14,6 +14,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/scenarios"
 
 	// Drivers register themselves.
@@ -56,6 +57,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	drivers.UserAgent = "coldbench/" + version
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
