@@ -35,6 +35,7 @@ func flagValues() map[string][]string {
 		"run on-agent-loss": {"abort", "continue", "rebalance"},
 		"tune strategy":     {"cost", "speed", "balanced", "slo"},
 		"agent log-format":  {"text", "json"},
+		"trend format":      trendFormats,
 	}
 }
 
