@@ -320,6 +320,9 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	}
 	c.Status = int(out.StatusCode)
 	c.FunctionError = out.FunctionError != nil
+	if out.FunctionError != nil {
+		c.Code = *out.FunctionError // "Unhandled", "Handled"
+	}
 	c.BytesIn = int64(len(out.Payload))
 	if out.LogResult != nil {
 		if r, ok := ParseLogResult(*out.LogResult); ok {
