@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -26,7 +27,8 @@ const MaxTargets = 1_000_000
 
 // ReadTargets reads a vegeta targets file named name (for errors and to
 // find "@body" files, relative to it) with vegeta's own targeters. Each
-// target becomes an Entry (no time: a phase's shape paces them) with the
+// target becomes an Entry (no time: a phase's shape paces them; Line is
+// where the target starts) with the
 // URL's path and query; its scheme and host are the scenario target's. A
 // target without a body sends an empty one, as vegeta does. Errors name
 // the file and the line vegeta stopped at.
@@ -59,7 +61,11 @@ func ReadTargets(name string, r io.Reader, format string) ([]Entry, error) {
 		if err != nil {
 			return nil, errorf(name, lr.lines, "url", "%v", err)
 		}
-		e := Entry{Line: lr.lines, Method: t.Method, Path: u.RequestURI(), Body: t.Body}
+		line := lr.lines
+		if len(es) < len(lr.starts) {
+			line = lr.starts[len(es)]
+		}
+		e := Entry{Line: line, Method: t.Method, Path: u.RequestURI(), Body: t.Body}
 		if e.Body == nil {
 			e.Body = []byte{}
 		}
@@ -91,8 +97,14 @@ type lineReader struct {
 	http  bool
 	buf   []byte
 	lines int
-	err   error // the scanner's, such as a line too long
+	// starts are the lines targets start on, as vegeta tells them: a
+	// "METHOD URL" line, or in JSON any line that is not blank.
+	starts []int
+	err    error // the scanner's, such as a line too long
 }
+
+// methodLine is how vegeta's http targeter tells a target's first line.
+var methodLine = regexp.MustCompile(`^[A-Z]+\s`)
 
 func (l *lineReader) Read(p []byte) (int, error) {
 	if len(l.buf) == 0 {
@@ -109,6 +121,9 @@ func (l *lineReader) Read(p []byte) (int, error) {
 		l.buf = append(l.buf[:0], line...)
 		l.buf = append(l.buf, '\n')
 		l.lines++
+		if t := strings.TrimSpace(line); l.http && methodLine.MatchString(t) || !l.http && t != "" {
+			l.starts = append(l.starts, l.lines)
+		}
 	}
 	n := copy(p, l.buf)
 	l.buf = l.buf[n:]
