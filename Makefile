@@ -97,22 +97,30 @@ proto-check:
 	  echo "proto-check: the generated Go code is out of date; run make proto"; exit 1; \
 	fi
 
-# A look at report.html as a browser draws it: a short smoke run, rendered
-# by headless Chromium (Debian's chromium package, installed when missing;
-# that needs root) to SHOT_DIR/report.png. Not part of `make test`.
+# A look at report.html as a browser draws it: a run (smoke), a tuning run
+# (tune-demo) and a capacity plan (plan-demo) on the built-in emulator,
+# each rendered by headless Chromium (Debian's chromium package, installed
+# when missing; that needs root) at 1280 px and at phone width (400 px) to
+# SHOT_DIR/{run,tune,plan}-{1280,400}.png. About three minutes. Not part of
+# `make test`; html_fit_test.go checks that every table scrolls in its box.
 SHOT_DIR ?= /tmp/coldbench-report-screenshot
+CHROMIUM := chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync \
+	--hide-scrollbars --log-level=3
 
 report-screenshot: build
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	rm -rf $(SHOT_DIR) && mkdir -p $(SHOT_DIR)
 	./$(BIN) run smoke --quiet --out $(SHOT_DIR)/run
-	profile=$$(mktemp -d) && \
-	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--hide-scrollbars --log-level=3 --user-data-dir=$$profile --window-size=1280,4000 \
-		--screenshot=$(abspath $(SHOT_DIR))/report.png file://$(abspath $(SHOT_DIR))/run/report.html; \
-	status=$$?; rm -rf $$profile; exit $$status
-	@echo "screenshot: $(SHOT_DIR)/report.png"
+	./$(BIN) tune tune-demo --quiet --out $(SHOT_DIR)/tune >/dev/null
+	./$(BIN) plan plan-demo --quiet --out $(SHOT_DIR)/plan >/dev/null
+	@set -e; for r in run tune plan; do for w in 1280 400; do \
+	  profile=$$(mktemp -d); \
+	  $(CHROMIUM) --user-data-dir=$$profile --window-size=$$w,4000 \
+		--screenshot=$(abspath $(SHOT_DIR))/$$r-$$w.png file://$(abspath $(SHOT_DIR))/$$r/report.html 2>/dev/null; \
+	  status=$$?; rm -rf $$profile; test $$status -eq 0; \
+	  echo "screenshot: $(SHOT_DIR)/$$r-$$w.png"; \
+	done; done
 
 # Side by side with vegeta, bombardier and wrk on loopback (internal/bench):
 # installs its peers (vegeta and bombardier with go install into bin/tools,

@@ -43,6 +43,7 @@ type Call struct {
 	// Set by the driver.
 	Sent          time.Time     // when the request went on the wire, if the driver can tell; else the engine uses when Invoke began
 	Status        int           // protocol status (HTTP status code; 0 when the protocol has none)
+	Code          string        // the platform's own code for a failure, when it has one beyond Status (gRPC "UNAVAILABLE", Lambda's function error type)
 	FunctionError bool          // the platform says the function itself failed (Lambda's X-Amz-Function-Error)
 	Throttled     bool          // the platform refused for lack of capacity (beyond a 429 status)
 	Temp          Temperature   // Unknown unless the platform or a header said cold or warm

@@ -106,6 +106,13 @@ func Text(w io.Writer, r *results.Run) error {
 		return err
 	}
 	fmt.Fprintln(bw, "Latencies in ms of successful requests, from the intended send time; rates in requests/s.")
+	if top := results.TopCodes(r.Totals.ErrorCodes, 5); len(top) > 0 {
+		parts := make([]string, len(top))
+		for i, c := range top {
+			parts[i] = fmt.Sprintf("%s %s %d", c.Class, c.Code, c.Count)
+		}
+		fmt.Fprintf(bw, "Errors by code (top %d): %s.\n", len(top), strings.Join(parts, ", "))
+	}
 	if err := writeSlowest(bw, r); err != nil { // exemplars.go
 		return err
 	}

@@ -176,7 +176,7 @@ func newSummary(r *results.Run) *summary {
 	}
 
 	if r.Totals.ErrorCount() > 0 {
-		t := Table{Header: []string{"Phase", "Class", "Count", "Share of sent"}, Align: "lc"}
+		t := Table{Header: []string{"Phase", "Class", "Count", "Share of sent", "Top codes"}, Align: "lcrrl"}
 		for i := range r.Phases {
 			st := &r.Phases[i].Stats
 			classes := make([]string, 0, len(st.Errors))
@@ -189,7 +189,7 @@ func newSummary(r *results.Run) *summary {
 				if st.Sent > 0 {
 					share = percent(float64(st.Errors[c]) / float64(st.Sent))
 				}
-				t.Rows = append(t.Rows, []string{r.Phases[i].Name, c, strconv.FormatInt(st.Errors[c], 10), share})
+				t.Rows = append(t.Rows, []string{r.Phases[i].Name, c, strconv.FormatInt(st.Errors[c], 10), share, topCodes(st.ErrorCodes[c])})
 			}
 		}
 		s.Errors = &t
@@ -315,4 +315,26 @@ func degradedLine(r *results.Run) string {
 		why = strings.Join(r.DegradedReasons, "; ")
 	}
 	return "DEGRADED: " + why
+}
+
+// topCodesShown is how many of a class's codes the errors table names.
+const topCodesShown = 3
+
+// topCodes names the most frequent platform codes of one error class with
+// their counts ("UNAVAILABLE 12, 503 3, and 2 more"); "-" when the
+// failures carried none (timeouts, refused connections).
+func topCodes(codes map[string]int64) string {
+	if len(codes) == 0 {
+		return "-"
+	}
+	top := results.TopCodes(map[string]map[string]int64{"": codes}, 0)
+	var parts []string
+	for i, c := range top {
+		if i == topCodesShown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(top)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", c.Code, c.Count))
+	}
+	return strings.Join(parts, ", ")
 }

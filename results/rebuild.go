@@ -51,6 +51,15 @@ func rebuildPhase(p *PhaseTally, ps *PhaseStats) error {
 		}
 		p.Outcomes[o] += n
 	}
+	for class, codes := range ps.ErrorCodes {
+		o, ok := drivers.ParseOutcome(class)
+		if !ok || o == drivers.OK {
+			return fmt.Errorf("error codes: unknown error class %q", class)
+		}
+		for code, n := range codes {
+			p.Codes.Add(o, code, n)
+		}
+	}
 	cd := ps.ColdDetection
 	p.ColdSources[drivers.SourcePlatform] = cd.Platform
 	p.ColdSources[drivers.SourceHeader] = cd.Header

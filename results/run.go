@@ -82,6 +82,10 @@ type Stats struct {
 	// Errors counts failed requests by class (drivers.Outcome names other
 	// than "ok"); only classes that occurred are present.
 	Errors map[string]int64 `json:"errors"`
+	// ErrorCodes counts failed requests by class and the platform's own
+	// code (results.CodeKey): {"5xx": {"UNAVAILABLE": 12, "502": 3}}.
+	// Absent when no failure carried a code.
+	ErrorCodes map[string]map[string]int64 `json:"error_codes,omitempty"`
 	// ErrorRate is failed / sent (dropped arrivals are counted apart, in
 	// Dropped), 0 when nothing was sent.
 	ErrorRate float64 `json:"error_rate"`

@@ -196,6 +196,7 @@ type accum struct {
 	memory        *hdrhistogram.Histogram    // memory used, MB, any outcome
 	lag           *hdrhistogram.Histogram    // generator lag, all requests
 	net           NetStats
+	codes         ErrorCodes
 }
 
 // accums are reused: the run.json journal summarises the run every second,
@@ -225,6 +226,9 @@ func (a *accum) release() { accums.Put(a) }
 
 func (a *accum) add(p *PhaseTally) {
 	a.net.Merge(p.Net)
+	for k, n := range p.Codes {
+		a.codes.Add(k.Outcome, k.Code, n)
+	}
 	a.sent += p.Sent
 	a.dropped += p.Dropped
 	for i, n := range p.Outcomes {
@@ -255,16 +259,17 @@ func (a *accum) add(p *PhaseTally) {
 
 func (a *accum) stats(elapsed time.Duration) Stats {
 	s := Stats{
-		Requests:  a.sent + a.dropped,
-		Sent:      a.sent,
-		OK:        a.outcomes[drivers.OK],
-		Dropped:   a.dropped,
-		Errors:    map[string]int64{},
-		DurationS: elapsed.Seconds(),
-		Cold:      summarizeHist(a.ok[drivers.Cold]),
-		Warm:      summarizeHist(a.ok[drivers.Warm]),
-		Service:   summarizeHist(a.service),
-		Network:   a.net,
+		Requests:   a.sent + a.dropped,
+		Sent:       a.sent,
+		OK:         a.outcomes[drivers.OK],
+		Dropped:    a.dropped,
+		Errors:     map[string]int64{},
+		ErrorCodes: a.codes.ByClass(),
+		DurationS:  elapsed.Seconds(),
+		Cold:       summarizeHist(a.ok[drivers.Cold]),
+		Warm:       summarizeHist(a.ok[drivers.Warm]),
+		Service:    summarizeHist(a.service),
+		Network:    a.net,
 	}
 	var failed int64
 	for o, n := range a.outcomes {

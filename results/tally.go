@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -125,6 +126,7 @@ type PhaseTally struct {
 	Net         NetStats                  // network phases, for HTTP-based drivers
 	Hists       map[HistKey]*hdrhistogram.Histogram
 	Exemplars   [3]Exemplars // by temperature (exemplar.go)
+	Codes       ErrorCodes   // failed requests by class and the platform's own code (codes.go)
 }
 
 // Sample is one finished request as the engine records it.
@@ -139,6 +141,8 @@ type Sample struct {
 	// send time; 0 when unknown (not recorded).
 	Lag time.Duration
 	Net drivers.NetTimings
+	// Code is the platform's own code of a failed request (drivers.ErrorCode).
+	Code string
 }
 
 // Record adds one finished request. It is not safe for concurrent use; the
@@ -156,6 +160,9 @@ func (p *PhaseTally) Record(s Sample) {
 	}
 	if s.Lag > 0 {
 		p.hist(LagKey).RecordValue(micros(s.Lag))
+	}
+	if s.Code != "" && s.Outcome != drivers.OK {
+		p.Codes.Add(s.Outcome, s.Code, 1)
 	}
 }
 
@@ -241,6 +248,9 @@ func (p *PhaseTally) Merge(o *PhaseTally) error {
 	for i := range p.Exemplars {
 		p.Exemplars[i].Merge(&o.Exemplars[i])
 	}
+	for k, n := range o.Codes {
+		p.Codes.Add(k.Outcome, k.Code, n)
+	}
 	return nil
 }
 
@@ -256,6 +266,7 @@ func (t *Tally) Clone() *Tally {
 		for i := range p.Exemplars {
 			cp.Exemplars[i] = p.Exemplars[i].Clone()
 		}
+		cp.Codes = maps.Clone(p.Codes)
 		c.Phases[i] = &cp
 	}
 	return c

@@ -106,6 +106,13 @@ func planPhase(p *Phase, file string, i int, seed uint64, sh share) (PlannedPhas
 	default:
 		pp.Schedule, pp.Planned = IdlePacer{Duration: d}, 0
 	}
+	if p.Targets != nil {
+		es, err := p.Targets.load(file)
+		if err != nil {
+			return pp, err
+		}
+		pp.Schedule = newTargetsSchedule(pp.Schedule, es, sh, p.Targets.File)
+	}
 	return pp, nil
 }
 

@@ -122,6 +122,9 @@ func (s *Scenario) resolveReplayFiles() {
 		if l := s.Phases[i].RequestLog; l != nil && l.File != "" {
 			l.File = replayFile(s.File, l.File)
 		}
+		if t := s.Phases[i].Targets; t != nil && t.File != "" {
+			t.File = replayFile(s.File, t.File)
+		}
 	}
 }
 

@@ -112,6 +112,9 @@ type Phase struct {
 
 	AzureTrace *AzureTrace `yaml:"azure_trace"` // replay an Azure Functions invocation-count trace (replay.go)
 	RequestLog *RequestLog `yaml:"request_log"` // replay a log of requests, each with its own method, path, headers and body
+
+	// Targets takes the phase's requests from a vegeta targets file (targets.go).
+	Targets *VegetaTargets `yaml:"targets"`
 }
 
 // Ramp is a linear change of rate.

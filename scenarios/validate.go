@@ -309,6 +309,9 @@ func (v *validator) phase(path string, p *Phase) {
 	default:
 		v.duration(path+".duration", p.Duration)
 	}
+	if p.Targets != nil {
+		v.targetsPhase(path, p) // targets.go
+	}
 	if p.Rate != nil {
 		v.rate(path+".rate", *p.Rate, false)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,11 +12,15 @@ import (
 
 // certsCommand makes a CA (init) or a certificate signed by it (issue).
 func certsCommand(ctx context.Context, args []string, out io.Writer) error {
+	const use = "usage: coldbench certs init [--dir DIR]\n       coldbench certs issue NAME [--dir DIR] [--host H ...]"
 	if len(args) == 0 {
-		fmt.Fprintln(out, "usage: coldbench certs init [--dir DIR]\n       coldbench certs issue NAME [--dir DIR] [--host H ...]")
+		fmt.Fprintln(out, use)
 		return usagef("want a subcommand: init or issue")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprintln(out, use)
+		return flag.ErrHelp
 	case "init":
 		return certsInit(args[1:], out)
 	case "issue":

@@ -65,17 +65,26 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	drivers.UserAgent = "coldbench/" + version
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run dispatches args to a subcommand and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
+	if len(args) == 0 {
+		usage(stderr) // nothing asked for: a usage error
+		return exitUsage
+	}
+	// Asked-for help goes to stdout with exit 0; "help CMD" is "CMD -h".
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
 		}
-		return exitOK
+		args = []string{args[1], "-h"}
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -151,6 +160,9 @@ func usage(w io.Writer) {
 func newFlags(name, args string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	if flagSetSeen != nil {
+		flagSetSeen(fs, args)
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: coldbench %s [flags] %s\n", name, args)
 		fs.PrintDefaults()
@@ -159,15 +171,22 @@ func newFlags(name, args string, out io.Writer) *flag.FlagSet {
 }
 
 // parse parses flags, allowing them after positional arguments too
-// ("coldbench run smoke --out DIR").
+// ("coldbench run smoke --out DIR"). The flag package's own printing is
+// silenced: asked-for help is printed here, on the command's output, and a
+// bad flag is returned for main to print once, on stderr.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fs.Usage()
 				return nil, err
 			}
-			return nil, usageError{err}
+			return nil, usageError{fmt.Errorf("%w (coldbench %s -h lists the flags)", err, fs.Name())}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

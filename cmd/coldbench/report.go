@@ -25,6 +25,9 @@ func reportCommand(ctx context.Context, args []string, out io.Writer) error {
 		fs.Usage()
 		return usagef("want one run, tuning run or plan directory")
 	}
+	if *format == "vegeta" {
+		return usageError{errNoVegetaResults}
+	}
 	dir := pos[0]
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		dir = filepath.Dir(dir) // given run.json, tune.json or plan.json itself
@@ -125,3 +128,11 @@ func reportStudy(st studyReport, format string, write bool, out io.Writer) error
 	}
 	return usagef("--format %q: %s renders as text, json, md or html", format, st.what)
 }
+
+// errNoVegetaResults says why there is no vegeta results stream of a run
+// (README, "vegeta users"): vegeta's results are one record per request,
+// and a run keeps none.
+var errNoVegetaResults = errors.New("--format vegeta: a coldbench run keeps no per-request records to write " +
+	"vegeta's results stream from: it records HDR histograms per phase, temperature and outcome " +
+	"(mergeable across agents, bounded in memory), and the slowest and random exemplars. " +
+	"For vegeta's latency view use --format hgrm (HdrHistogram percentile distribution) or json")

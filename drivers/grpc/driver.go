@@ -106,7 +106,7 @@ func target(address string) string { return "dns:///" + address }
 func dialOptions(creds credentials.TransportCredentials) []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithUserAgent("coldbench"),
+		grpc.WithUserAgent(drivers.UserAgent),
 		// A load generator reports what the server answered: no retries a
 		// service config could switch on behind its back.
 		grpc.WithDisableServiceConfig(),

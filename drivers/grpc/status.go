@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
+	"unicode"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -61,6 +63,7 @@ func outcome(ctx context.Context, c *drivers.Call, err error, answered bool) err
 		return nil
 	}
 	st := status.Convert(err)
+	c.Code = CodeName(st.Code())
 	if !answered {
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("grpc %s: %w", st.Code(), cerr)
@@ -87,4 +90,25 @@ func outcome(ctx context.Context, c *drivers.Call, err error, answered bool) err
 		return fmt.Errorf("the server answered %s: %s: %w", st.Code(), st.Message(), context.DeadlineExceeded)
 	}
 	return nil
+}
+
+// CodeName is a gRPC code as the gRPC specification and its tools write
+// it: "UNAVAILABLE", "RESOURCE_EXHAUSTED" (codes.Code.String gives
+// "Unavailable").
+func CodeName(c codes.Code) string {
+	s := c.String()
+	if c == codes.OK {
+		return "OK"
+	}
+	if strings.HasPrefix(s, "Code(") {
+		return "CODE(" + s[len("Code("):]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
 }

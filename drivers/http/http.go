@@ -189,6 +189,9 @@ func New(cfg *Config) (*Driver, error) {
 	for k, v := range cfg.Headers {
 		d.hdr.Set(k, v)
 	}
+	if _, ok := d.hdr["User-Agent"]; !ok { // the scenario's own wins
+		d.hdr["User-Agent"] = []string{drivers.UserAgent}
+	}
 	d.idKey = http.CanonicalHeaderKey(cfg.RequestIDHeader)
 	for _, h := range cfg.ColdHeaders {
 		d.cold = append(d.cold, http.CanonicalHeaderKey(h))

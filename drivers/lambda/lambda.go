@@ -343,6 +343,11 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	}
 	c.Status = int(out.StatusCode)
 	c.FunctionError = out.FunctionError != nil || (out.ExecutedVersion == nil && isErrorPayload(out.Payload))
+	if out.FunctionError != nil {
+		c.Code = *out.FunctionError // "Unhandled", "Handled"
+	} else if c.FunctionError {
+		c.Code = "Unhandled" // an emulator's error document without the header
+	}
 	c.BytesIn = int64(len(out.Payload))
 	if out.LogResult != nil {
 		if r, ok := ParseLogResult(*out.LogResult); ok {

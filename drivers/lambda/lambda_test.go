@@ -105,6 +105,10 @@ func TestFunctionError(t *testing.T) {
 	if o != drivers.FunctionError || !c.FunctionError || c.Status != 200 || c.Temp != drivers.Cold {
 		t.Errorf("outcome %s, FunctionError %v, status %d, %s; want function_error, status 200, cold", o, c.FunctionError, c.Status, c.Temp)
 	}
+	// The function error type is the code kept beside the class.
+	if code := drivers.ErrorCode(c, o); code != "Unhandled" {
+		t.Errorf("error code %q, want Lambda's function error type Unhandled", code)
+	}
 }
 
 // TestThrottle: beyond the concurrency limit Lambda answers 429

@@ -342,6 +342,7 @@ func (e *Engine) record(a arrival, c *drivers.Call, err error, began, sent, end 
 		Net:     c.Net,
 		Memory:  c.MaxMemoryMB,
 	}
+	s.Code = drivers.ErrorCode(c, s.Outcome)
 	e.done.Add(1)
 	if s.Outcome != drivers.OK {
 		e.errs.Add(1)

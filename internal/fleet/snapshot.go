@@ -52,6 +52,9 @@ func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache
 			Net:            encodeNet(p.Net),
 			Exemplars:      encodeExemplars(p), // exemplars.go
 		}
+		for k, n := range p.Codes {
+			ps.ErrorCodes = append(ps.ErrorCodes, &pb.ErrorCode{Outcome: uint32(k.Outcome), Code: k.Code, Count: n})
+		}
 		for k, h := range p.Hists {
 			if h.TotalCount() == 0 {
 				continue
@@ -240,6 +243,12 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 		p.Net = decodeNet(ps.Net)
 		if err := decodeExemplars(p, ps.Exemplars); err != nil {
 			return nil, err
+		}
+		for _, c := range ps.ErrorCodes {
+			if c.Outcome == uint32(drivers.OK) || c.Outcome >= drivers.NumOutcomes {
+				return nil, fmt.Errorf("snapshot phase %s: error code %q of class %d", p.Name, c.Code, c.Outcome)
+			}
+			p.Codes.Add(drivers.Outcome(c.Outcome), c.Code, c.Count)
 		}
 		for _, h := range ps.Histograms {
 			k := results.HistKey{Temp: drivers.Temperature(h.Temp), Outcome: drivers.Outcome(h.Outcome), Kind: results.Kind(h.Kind)}

@@ -3,6 +3,7 @@ package fleet
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -31,7 +32,7 @@ func sampleTally(start time.Time, n int) *results.Tally {
 		case i%50 == 0:
 			s.Temp, s.Latency = drivers.Cold, s.Latency+250*time.Millisecond
 		case i%97 == 0:
-			s.Outcome = drivers.ServerError
+			s.Outcome, s.Code = drivers.ServerError, []string{"503", "UNAVAILABLE"}[i%2]
 		case i%89 == 0:
 			s.Outcome = drivers.Timeout
 		}
@@ -73,6 +74,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		}
 		if q.Sent != p.Sent || q.Outcomes != p.Outcomes || q.Temps != p.Temps || q.ColdSources != p.ColdSources || q.Net.NewConns != p.Net.NewConns {
 			t.Errorf("phase %s: counters differ", p.Name)
+		}
+		if len(p.Codes) == 0 || !maps.Equal(q.Codes, p.Codes) {
+			t.Errorf("phase %s: error codes %v, want %v", p.Name, q.Codes, p.Codes)
 		}
 		if len(q.Hists) != len(p.Hists) {
 			t.Fatalf("phase %s: %d histograms, want %d", p.Name, len(q.Hists), len(p.Hists))

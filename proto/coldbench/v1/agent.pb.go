@@ -1149,7 +1149,10 @@ type PhaseSnapshot struct {
 	Net         *NetStats    `protobuf:"bytes,10,opt,name=net,proto3" json:"net,omitempty"`
 	// Exemplars are requests kept as examples with their trace ids:
 	// results.Exemplars by temperature, both kinds.
-	Exemplars     []*Exemplar `protobuf:"bytes,16,rep,name=exemplars,proto3" json:"exemplars,omitempty"`
+	Exemplars []*Exemplar `protobuf:"bytes,16,rep,name=exemplars,proto3" json:"exemplars,omitempty"`
+	// Failed requests by class and the platform's own code
+	// (results.ErrorCodes).
+	ErrorCodes    []*ErrorCode `protobuf:"bytes,24,rep,name=error_codes,json=errorCodes,proto3" json:"error_codes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1261,6 +1264,74 @@ func (x *PhaseSnapshot) GetExemplars() []*Exemplar {
 	return nil
 }
 
+func (x *PhaseSnapshot) GetErrorCodes() []*ErrorCode {
+	if x != nil {
+		return x.ErrorCodes
+	}
+	return nil
+}
+
+// ErrorCode is one entry of results.ErrorCodes: a class, a code, a count.
+type ErrorCode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Outcome       uint32                 `protobuf:"varint,1,opt,name=outcome,proto3" json:"outcome,omitempty"` // drivers.Outcome
+	Code          string                 `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`        // "UNAVAILABLE", "503", "Unhandled"
+	Count         int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErrorCode) Reset() {
+	*x = ErrorCode{}
+	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErrorCode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErrorCode) ProtoMessage() {}
+
+func (x *ErrorCode) ProtoReflect() protoreflect.Message {
+	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErrorCode.ProtoReflect.Descriptor instead.
+func (*ErrorCode) Descriptor() ([]byte, []int) {
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ErrorCode) GetOutcome() uint32 {
+	if x != nil {
+		return x.Outcome
+	}
+	return 0
+}
+
+func (x *ErrorCode) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ErrorCode) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // Exemplar is results.Exemplar: one request kept as an example.
 type Exemplar struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1283,7 +1354,7 @@ type Exemplar struct {
 
 func (x *Exemplar) Reset() {
 	*x = Exemplar{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1366,7 @@ func (x *Exemplar) String() string {
 func (*Exemplar) ProtoMessage() {}
 
 func (x *Exemplar) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[14]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1379,7 @@ func (x *Exemplar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exemplar.ProtoReflect.Descriptor instead.
 func (*Exemplar) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Exemplar) GetTemp() uint32 {
@@ -1402,7 +1473,7 @@ type NetStats struct {
 
 func (x *NetStats) Reset() {
 	*x = NetStats{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1485,7 @@ func (x *NetStats) String() string {
 func (*NetStats) ProtoMessage() {}
 
 func (x *NetStats) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[15]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1498,7 @@ func (x *NetStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetStats.ProtoReflect.Descriptor instead.
 func (*NetStats) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *NetStats) GetNewConnections() int64 {
@@ -1477,7 +1548,7 @@ type NetPhase struct {
 
 func (x *NetPhase) Reset() {
 	*x = NetPhase{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1560,7 @@ func (x *NetPhase) String() string {
 func (*NetPhase) ProtoMessage() {}
 
 func (x *NetPhase) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[16]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1573,7 @@ func (x *NetPhase) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetPhase.ProtoReflect.Descriptor instead.
 func (*NetPhase) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NetPhase) GetCount() int64 {
@@ -1542,7 +1613,7 @@ type Timeline struct {
 
 func (x *Timeline) Reset() {
 	*x = Timeline{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1625,7 @@ func (x *Timeline) String() string {
 func (*Timeline) ProtoMessage() {}
 
 func (x *Timeline) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[17]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1638,7 @@ func (x *Timeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timeline.ProtoReflect.Descriptor instead.
 func (*Timeline) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Timeline) GetStartUnixNanos() int64 {
@@ -1621,7 +1692,7 @@ type TimelineBucket struct {
 
 func (x *TimelineBucket) Reset() {
 	*x = TimelineBucket{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1704,7 @@ func (x *TimelineBucket) String() string {
 func (*TimelineBucket) ProtoMessage() {}
 
 func (x *TimelineBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[18]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1717,7 @@ func (x *TimelineBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelineBucket.ProtoReflect.Descriptor instead.
 func (*TimelineBucket) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TimelineBucket) GetSent() int64 {
@@ -1695,7 +1766,7 @@ type ColdPoint struct {
 
 func (x *ColdPoint) Reset() {
 	*x = ColdPoint{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1707,7 +1778,7 @@ func (x *ColdPoint) String() string {
 func (*ColdPoint) ProtoMessage() {}
 
 func (x *ColdPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[19]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1720,7 +1791,7 @@ func (x *ColdPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColdPoint.ProtoReflect.Descriptor instead.
 func (*ColdPoint) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ColdPoint) GetAtNanos() int64 {
@@ -1765,7 +1836,7 @@ type Histogram struct {
 
 func (x *Histogram) Reset() {
 	*x = Histogram{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1848,7 @@ func (x *Histogram) String() string {
 func (*Histogram) ProtoMessage() {}
 
 func (x *Histogram) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[20]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1861,7 @@ func (x *Histogram) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Histogram.ProtoReflect.Descriptor instead.
 func (*Histogram) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Histogram) GetTemp() uint32 {
@@ -1846,7 +1917,7 @@ type ClockProbe struct {
 
 func (x *ClockProbe) Reset() {
 	*x = ClockProbe{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1858,7 +1929,7 @@ func (x *ClockProbe) String() string {
 func (*ClockProbe) ProtoMessage() {}
 
 func (x *ClockProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[21]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1871,7 +1942,7 @@ func (x *ClockProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockProbe.ProtoReflect.Descriptor instead.
 func (*ClockProbe) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ClockProbe) GetControllerUnixNanos() int64 {
@@ -1892,7 +1963,7 @@ type ClockReply struct {
 
 func (x *ClockReply) Reset() {
 	*x = ClockReply{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[22]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +1975,7 @@ func (x *ClockReply) String() string {
 func (*ClockReply) ProtoMessage() {}
 
 func (x *ClockReply) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[22]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1917,7 +1988,7 @@ func (x *ClockReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockReply.ProtoReflect.Descriptor instead.
 func (*ClockReply) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ClockReply) GetControllerUnixNanos() int64 {
@@ -1945,7 +2016,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[23]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2028,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[23]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2041,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *InfoRequest) GetProtocolVersion() uint32 {
@@ -2003,7 +2074,7 @@ type InfoReply struct {
 
 func (x *InfoReply) Reset() {
 	*x = InfoReply{}
-	mi := &file_coldbench_v1_agent_proto_msgTypes[24]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2015,7 +2086,7 @@ func (x *InfoReply) String() string {
 func (*InfoReply) ProtoMessage() {}
 
 func (x *InfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_coldbench_v1_agent_proto_msgTypes[24]
+	mi := &file_coldbench_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2099,7 @@ func (x *InfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoReply.ProtoReflect.Descriptor instead.
 func (*InfoReply) Descriptor() ([]byte, []int) {
-	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_coldbench_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *InfoReply) GetVersion() string {
@@ -2169,7 +2240,7 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"\tin_flight\x18\x04 \x01(\x03R\binFlight\x12\x16\n" +
 	"\x06errors\x18\x05 \x01(\x03R\x06errors\x12\x12\n" +
 	"\x04cold\x18\x06 \x01(\x03R\x04cold\x12\x18\n" +
-	"\adropped\x18\a \x01(\x03R\adropped\"\x8f\x03\n" +
+	"\adropped\x18\a \x01(\x03R\adropped\"\xc9\x03\n" +
 	"\rPhaseSnapshot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x10start_unix_nanos\x18\x02 \x01(\x03R\x0estartUnixNanos\x12$\n" +
@@ -2184,7 +2255,13 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"histograms\x12(\n" +
 	"\x03net\x18\n" +
 	" \x01(\v2\x16.coldbench.v1.NetStatsR\x03net\x124\n" +
-	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\"\xbe\x02\n" +
+	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\x128\n" +
+	"\verror_codes\x18\x18 \x03(\v2\x17.coldbench.v1.ErrorCodeR\n" +
+	"errorCodes\"O\n" +
+	"\tErrorCode\x12\x18\n" +
+	"\aoutcome\x18\x01 \x01(\rR\aoutcome\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"\xbe\x02\n" +
 	"\bExemplar\x12\x12\n" +
 	"\x04temp\x18\x01 \x01(\rR\x04temp\x12\x18\n" +
 	"\aslowest\x18\x02 \x01(\bR\aslowest\x12\x19\n" +
@@ -2270,7 +2347,7 @@ func file_coldbench_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_coldbench_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_coldbench_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_coldbench_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_coldbench_v1_agent_proto_goTypes = []any{
 	(AgentError_Code)(0),      // 0: coldbench.v1.AgentError.Code
 	(*ControllerMessage)(nil), // 1: coldbench.v1.ControllerMessage
@@ -2287,17 +2364,18 @@ var file_coldbench_v1_agent_proto_goTypes = []any{
 	(*Snapshot)(nil),          // 12: coldbench.v1.Snapshot
 	(*Progress)(nil),          // 13: coldbench.v1.Progress
 	(*PhaseSnapshot)(nil),     // 14: coldbench.v1.PhaseSnapshot
-	(*Exemplar)(nil),          // 15: coldbench.v1.Exemplar
-	(*NetStats)(nil),          // 16: coldbench.v1.NetStats
-	(*NetPhase)(nil),          // 17: coldbench.v1.NetPhase
-	(*Timeline)(nil),          // 18: coldbench.v1.Timeline
-	(*TimelineBucket)(nil),    // 19: coldbench.v1.TimelineBucket
-	(*ColdPoint)(nil),         // 20: coldbench.v1.ColdPoint
-	(*Histogram)(nil),         // 21: coldbench.v1.Histogram
-	(*ClockProbe)(nil),        // 22: coldbench.v1.ClockProbe
-	(*ClockReply)(nil),        // 23: coldbench.v1.ClockReply
-	(*InfoRequest)(nil),       // 24: coldbench.v1.InfoRequest
-	(*InfoReply)(nil),         // 25: coldbench.v1.InfoReply
+	(*ErrorCode)(nil),         // 15: coldbench.v1.ErrorCode
+	(*Exemplar)(nil),          // 16: coldbench.v1.Exemplar
+	(*NetStats)(nil),          // 17: coldbench.v1.NetStats
+	(*NetPhase)(nil),          // 18: coldbench.v1.NetPhase
+	(*Timeline)(nil),          // 19: coldbench.v1.Timeline
+	(*TimelineBucket)(nil),    // 20: coldbench.v1.TimelineBucket
+	(*ColdPoint)(nil),         // 21: coldbench.v1.ColdPoint
+	(*Histogram)(nil),         // 22: coldbench.v1.Histogram
+	(*ClockProbe)(nil),        // 23: coldbench.v1.ClockProbe
+	(*ClockReply)(nil),        // 24: coldbench.v1.ClockReply
+	(*InfoRequest)(nil),       // 25: coldbench.v1.InfoRequest
+	(*InfoReply)(nil),         // 26: coldbench.v1.InfoReply
 }
 var file_coldbench_v1_agent_proto_depIdxs = []int32{
 	2,  // 0: coldbench.v1.ControllerMessage.assignment:type_name -> coldbench.v1.Assignment
@@ -2313,27 +2391,28 @@ var file_coldbench_v1_agent_proto_depIdxs = []int32{
 	0,  // 10: coldbench.v1.AgentError.code:type_name -> coldbench.v1.AgentError.Code
 	13, // 11: coldbench.v1.Snapshot.progress:type_name -> coldbench.v1.Progress
 	14, // 12: coldbench.v1.Snapshot.phases:type_name -> coldbench.v1.PhaseSnapshot
-	18, // 13: coldbench.v1.Snapshot.timeline:type_name -> coldbench.v1.Timeline
-	21, // 14: coldbench.v1.PhaseSnapshot.histograms:type_name -> coldbench.v1.Histogram
-	16, // 15: coldbench.v1.PhaseSnapshot.net:type_name -> coldbench.v1.NetStats
-	15, // 16: coldbench.v1.PhaseSnapshot.exemplars:type_name -> coldbench.v1.Exemplar
-	17, // 17: coldbench.v1.NetStats.dns:type_name -> coldbench.v1.NetPhase
-	17, // 18: coldbench.v1.NetStats.connect:type_name -> coldbench.v1.NetPhase
-	17, // 19: coldbench.v1.NetStats.tls:type_name -> coldbench.v1.NetPhase
-	17, // 20: coldbench.v1.NetStats.first_byte:type_name -> coldbench.v1.NetPhase
-	19, // 21: coldbench.v1.Timeline.buckets:type_name -> coldbench.v1.TimelineBucket
-	20, // 22: coldbench.v1.Timeline.colds:type_name -> coldbench.v1.ColdPoint
-	1,  // 23: coldbench.v1.Agent.Run:input_type -> coldbench.v1.ControllerMessage
-	22, // 24: coldbench.v1.Agent.ProbeClock:input_type -> coldbench.v1.ClockProbe
-	24, // 25: coldbench.v1.Agent.Info:input_type -> coldbench.v1.InfoRequest
-	8,  // 26: coldbench.v1.Agent.Run:output_type -> coldbench.v1.AgentMessage
-	23, // 27: coldbench.v1.Agent.ProbeClock:output_type -> coldbench.v1.ClockReply
-	25, // 28: coldbench.v1.Agent.Info:output_type -> coldbench.v1.InfoReply
-	26, // [26:29] is the sub-list for method output_type
-	23, // [23:26] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 13: coldbench.v1.Snapshot.timeline:type_name -> coldbench.v1.Timeline
+	22, // 14: coldbench.v1.PhaseSnapshot.histograms:type_name -> coldbench.v1.Histogram
+	17, // 15: coldbench.v1.PhaseSnapshot.net:type_name -> coldbench.v1.NetStats
+	16, // 16: coldbench.v1.PhaseSnapshot.exemplars:type_name -> coldbench.v1.Exemplar
+	15, // 17: coldbench.v1.PhaseSnapshot.error_codes:type_name -> coldbench.v1.ErrorCode
+	18, // 18: coldbench.v1.NetStats.dns:type_name -> coldbench.v1.NetPhase
+	18, // 19: coldbench.v1.NetStats.connect:type_name -> coldbench.v1.NetPhase
+	18, // 20: coldbench.v1.NetStats.tls:type_name -> coldbench.v1.NetPhase
+	18, // 21: coldbench.v1.NetStats.first_byte:type_name -> coldbench.v1.NetPhase
+	20, // 22: coldbench.v1.Timeline.buckets:type_name -> coldbench.v1.TimelineBucket
+	21, // 23: coldbench.v1.Timeline.colds:type_name -> coldbench.v1.ColdPoint
+	1,  // 24: coldbench.v1.Agent.Run:input_type -> coldbench.v1.ControllerMessage
+	23, // 25: coldbench.v1.Agent.ProbeClock:input_type -> coldbench.v1.ClockProbe
+	25, // 26: coldbench.v1.Agent.Info:input_type -> coldbench.v1.InfoRequest
+	8,  // 27: coldbench.v1.Agent.Run:output_type -> coldbench.v1.AgentMessage
+	24, // 28: coldbench.v1.Agent.ProbeClock:output_type -> coldbench.v1.ClockReply
+	26, // 29: coldbench.v1.Agent.Info:output_type -> coldbench.v1.InfoReply
+	27, // [27:30] is the sub-list for method output_type
+	24, // [24:27] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_coldbench_v1_agent_proto_init() }
@@ -2359,7 +2438,7 @@ func file_coldbench_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coldbench_v1_agent_proto_rawDesc), len(file_coldbench_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
