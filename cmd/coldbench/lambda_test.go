@@ -187,7 +187,7 @@ func TestLambdaRIE(t *testing.T) {
 		before := r.invocations()
 		out, code := coldbenchEnv(t, "", awsEnv(), "tune", rieScenario(t, r.url, `{}`, "tune: {memory: [512, 1024]}\n"), "--out", t.TempDir(), "--quiet")
 		msg := "lambda function at " + r.url + " has no Lambda control plane for coldbench (GetFunctionConfiguration: HTTP 404 Not Found, not a Lambda API error), so coldbench cannot set its memory or prewarm"
-		if code != exitUsage || !strings.Contains(out, msg) || !strings.Contains(out, "`coldbench run` works invoke-only") {
+		if code != exitUsage || !strings.Contains(out, msg) || !strings.Contains(out, "`coldbench run` works invoke-only") || strings.Contains(out, "warning:") {
 			t.Errorf("exit %d, want %d and the reason %q:\n%s", code, exitUsage, msg, out)
 		}
 		if n := r.invocations() - before; n != 0 {
@@ -250,7 +250,7 @@ func TestLambdaInvokeOnly(t *testing.T) {
 				}
 				invokes := s.Calls("Invoke")
 				out, code := coldbenchEnv(t, "", env, cmd.name, p, "--out", t.TempDir(), "--quiet")
-				if code != exitUsage || !strings.Contains(out, "lambda fn at "+s.URL+" ") || !strings.Contains(out, "cannot set its memory or prewarm") {
+				if code != exitUsage || !strings.Contains(out, "lambda fn at "+s.URL+" ") || !strings.Contains(out, "cannot set its memory or prewarm") || strings.Contains(out, "warning:") {
 					t.Errorf("%s: exit %d, want %d and the reason:\n%s", cmd.name, code, exitUsage, out)
 				}
 				if n := s.Calls("Invoke") - invokes; n != 0 {

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/coldbench/coldbench/internal/capacity"
-	"github.com/coldbench/coldbench/internal/runner"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -104,14 +103,11 @@ func planScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 	if err != nil {
 		return usageError{err}
 	}
-	d, err := runner.Open(ctx, s)
+	d, err := openControlled(ctx, s) // tune.go
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if err := needControl(d); err != nil { // tune.go
-		return err
-	}
 	cfg := capacity.Config{Scenario: s, Settings: set, Driver: d, Dir: dir, Version: version, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr

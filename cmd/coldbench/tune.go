@@ -104,14 +104,11 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 	if err != nil {
 		return usageError{err}
 	}
-	d, err := runner.Open(ctx, s)
+	d, err := openControlled(ctx, s)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if err := needControl(d); err != nil {
-		return err
-	}
 	cfg := tune.Config{Scenario: s, Sweep: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr
@@ -134,17 +131,29 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 	return nil
 }
 
-// needControl refuses a target whose driver says its control plane is
-// missing (a Lambda emulator that serves only Invoke), before anything is
-// sent: tune and plan would otherwise fail midway, or measure settings
-// they never applied. It is a usage error (exit 2).
-func needControl(d drivers.Driver) error {
+// openControlled opens s's target for tune and plan, which need its
+// control plane: a driver that says it is missing (a Lambda emulator that
+// serves only Invoke) is refused before anything is sent, a usage error
+// (exit 2) in one sentence; tune and plan would otherwise fail midway, or
+// measure settings they never applied. The driver's warnings at open are
+// held back until then, so that a refusal is not preceded by a warning
+// that says the same.
+func openControlled(ctx context.Context, s *scenarios.Scenario) (drivers.Driver, error) {
+	var warnings []string
+	d, err := runner.Open(drivers.WithWarn(ctx, func(msg string) { warnings = append(warnings, msg) }), s)
+	if err != nil {
+		return nil, err
+	}
 	if c, ok := d.(drivers.ControlChecker); ok {
 		if err := c.ControlPlane(); err != nil {
-			return usageError{err}
+			d.Close()
+			return nil, usageError{err}
 		}
 	}
-	return nil
+	for _, w := range warnings {
+		drivers.Warn(ctx, w)
+	}
+	return d, nil
 }
 
 // intList parses a comma-separated list of integers into *dst.

@@ -155,7 +155,7 @@ func noControlPlane(err error) bool {
 	}
 	switch status(err) {
 	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
-		return notLambda(err) || !isCode(err, codeNotFound...)
+		return true // whatever the body says: the call itself is not served
 	}
 	return false
 }

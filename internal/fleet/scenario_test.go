@@ -32,7 +32,7 @@ target:
   headers: {Content-Type: application/json}
   body: '{"seq": {{.Seq}}}'
   timeout: 3s
-cold: {headers: [X-Cold], instance_header: X-Instance, infer: false}
+cold: {headers: [X-Cold], instance_header: X-Instance, infer: false, body: {cold: meta.cold, instance: /meta/id}}
 on_agent_loss: rebalance
 seed: 9
 phases:
