@@ -265,3 +265,25 @@ func TestBurstEndsWithPhase(t *testing.T) {
 		t.Errorf("phase spans %v, want %v", p.End.Sub(p.Start), dur)
 	}
 }
+
+// TestOverdueSendsAll: with WithOverdue (a fleet agent's catch-up) every
+// arrival is sent, however far behind the engine is.
+func TestOverdueSendsAll(t *testing.T) {
+	t.Parallel()
+	const n, dur = 30_000, 5 * time.Millisecond
+	b := scenarios.NewBurstPacer(n, dur, dur)
+	e, err := New(nopDriver{}, plan(scenarios.PlannedPhase{Name: "catch-up", Duration: dur, Schedule: b, Planned: b.Planned()}), WithOverdue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally, err := e.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := tally.Phases[0]; p.Sent != n || p.Dropped != 0 {
+		t.Errorf("sent %d, dropped %d; want all %d sent", p.Sent, p.Dropped, n)
+	}
+	if phase, next := e.Position(); phase != 0 || next != n {
+		t.Errorf("position %d/%d, want 0/%d", phase, next, n)
+	}
+}
