@@ -34,7 +34,7 @@ func QuantileInterval(h *hdrhistogram.Histogram, q, conf float64, resamples int,
 // past it a replicate's mean is drawn from its normal limit (mean,
 // sd/√n), which the bootstrap distribution of a mean of that many values
 // is indistinguishable from, at O(1) a replicate.
-const exactMeanDraws = 2000
+const exactMeanDraws = 500
 
 // WeightedMeanInterval is the percentile bootstrap interval, at two-sided
 // confidence conf, of Σ weights[i] × mean(hs[i]), each histogram resampled

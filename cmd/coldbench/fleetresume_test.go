@@ -93,7 +93,15 @@ phases:
 	if dup > 0.005 {
 		t.Errorf("%.2f%% of the planned requests arrived twice, want at most 0.5%%", 100*dup)
 	}
-	if !strings.Contains(strings.Join(loadRun(t, out).DegradedReasons, "\n"), "resumed agent "+agents[2].addr) {
-		t.Errorf("the degraded reasons do not say where the survivors resumed: %q", loadRun(t, out).DegradedReasons)
+	r := loadRun(t, out)
+	if !strings.Contains(strings.Join(r.DegradedReasons, "\n"), "resumed agent "+agents[2].addr) {
+		t.Errorf("the degraded reasons do not say where the survivors resumed: %q", r.DegradedReasons)
+	}
+	// The overdue arrivals were sent at once, late: the generator lag
+	// (actual minus intended send time) holds them, at most about a
+	// PositionInterval late, too little beside a loaded machine's own lag
+	// to assert on.
+	if lag := r.Totals.Lag; lag != nil {
+		t.Logf("generator lag: p99 %.1f ms, max %.1f ms", lag.P99Ms, lag.MaxMs)
 	}
 }

@@ -38,6 +38,7 @@ var AllSignals = Detection{Platform: true, Header: true, Instance: true, Infer: 
 type Observer func(c *drivers.Call, s results.Sample)
 
 type options struct {
+	overdue     bool // WithOverdue: no phase ends early for being behind (phaseend.go)
 	maxInFlight int
 	detect      Detection
 	start       time.Time
@@ -220,7 +221,7 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 			if err = sl.until(ctx, due); err != nil {
 				break
 			}
-			if n&1023 == 0 && n > 0 && overran(end.Add(phaseOverrun), p, n, e, i) {
+			if n&1023 == 0 && n > 0 && !e.o.overdue && overran(end.Add(phaseOverrun), p, n, e, i) {
 				break
 			}
 			a := arrival{due: due, phase: i, seq: seq}
@@ -269,31 +270,6 @@ func (e *Engine) Run(ctx context.Context) (*results.Tally, error) {
 	e.commitSettled(time.Now(), true)
 	e.mu.Unlock()
 	return e.rec.Close(), err
-}
-
-// phaseOverrun is how far past its end a phase may still send overdue
-// arrivals: a generator a few milliseconds behind at the end of a phase
-// sends them late (measured from their due time), one far behind stops.
-const phaseOverrun = 50 * time.Millisecond
-
-// overran reports whether phase i, at its arrival n, has run past its end
-// (the engine is behind a schedule faster than it can send), and then
-// counts the arrivals it will not send as dropped: every phase ends at its
-// duration whatever its shape, so a burst the engine cannot keep up with
-// stops at the phase end instead of running on. The pacer loop calls it
-// every 1024 arrivals, which keeps a clock read off the per-arrival path
-// and the overrun to a fraction of a millisecond.
-func overran(end time.Time, p *scenarios.PlannedPhase, n uint64, e *Engine, i int) bool {
-	if time.Now().Before(end) {
-		return false
-	}
-	left := int64(0)
-	if p.Planned >= 0 && uint64(p.Planned) > n {
-		left = p.Planned - int64(n)
-	}
-	e.dropped.Add(left)
-	e.rec.DropN(i, left)
-	return true
 }
 
 func (e *Engine) work(ctx context.Context, ticks <-chan arrival) {

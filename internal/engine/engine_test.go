@@ -265,3 +265,27 @@ func TestBurstEndsWithPhase(t *testing.T) {
 		t.Errorf("phase spans %v, want %v", p.End.Sub(p.Start), dur)
 	}
 }
+
+// TestOverdueSendsAll: with WithOverdue (a fleet agent's catch-up) the
+// engine goes through every arrival, however far behind it is: none is
+// cut by the phase end (some may still be dropped at the in-flight bound,
+// which holds for a catch-up as for any arrival).
+func TestOverdueSendsAll(t *testing.T) {
+	t.Parallel()
+	const n, dur = 30_000, 5 * time.Millisecond
+	b := scenarios.NewBurstPacer(n, dur, dur)
+	e, err := New(nopDriver{}, plan(scenarios.PlannedPhase{Name: "catch-up", Duration: dur, Schedule: b, Planned: b.Planned()}), WithOverdue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally, err := e.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := tally.Phases[0]; p.Sent+p.Dropped != n {
+		t.Errorf("sent %d + dropped %d, want %d", p.Sent, p.Dropped, n)
+	}
+	if phase, next := e.Position(); phase != 0 || next != n {
+		t.Errorf("position %d/%d, want 0/%d", phase, next, n)
+	}
+}

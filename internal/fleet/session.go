@@ -185,6 +185,11 @@ func (s *session) startSegment(ctx context.Context, part, parts int, w *window, 
 		engine.WithTrace(Trace(s.s.Trace)),
 		engine.WithStart(s.start),
 	}
+	if seq > 0 {
+		// A catch-up's arrivals are overdue by design: send them all,
+		// even those of a phase already over.
+		opts = append(opts, engine.WithOverdue())
+	}
 	if s.a.o.observer != nil {
 		opts = append(opts, engine.WithObserver(s.a.o.observer))
 	}

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldbench/coldbench/internal/baseline"
 	"github.com/coldbench/coldbench/compare"
+	"github.com/coldbench/coldbench/internal/baseline"
 	"github.com/coldbench/coldbench/results"
 )
 
