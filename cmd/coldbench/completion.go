@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,7 +32,7 @@ var subcommands = map[string][]string{
 // ("CMD FLAG"); any other flag with a value completes file names.
 func flagValues() map[string][]string {
 	return map[string][]string{
-		"report format":     report.Formats,
+		"report format":     append(slices.Clone(report.Formats), "vegeta"),
 		"run on-agent-loss": {"abort", "continue", "rebalance"},
 		"tune strategy":     {"cost", "speed", "balanced", "slo"},
 		"agent log-format":  {"text", "json"},

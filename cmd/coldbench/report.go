@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,7 +16,7 @@ import (
 
 func reportCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("report", "DIR", out)
-	format := fs.String("format", "text", "text, json, md, html, hgrm or csv (a tuning run or a capacity plan: text, json, md or html)")
+	format := fs.String("format", "text", "text, json, md, html, hgrm, csv, or vegeta for a run made with --requests (a tuning run or a capacity plan: text, json, md or html)")
 	write := fs.Bool("write", false, "also rewrite the directory's report.md, report.html and charts from its record")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -25,12 +26,18 @@ func reportCommand(ctx context.Context, args []string, out io.Writer) error {
 		fs.Usage()
 		return usagef("want one run, tuning run or plan directory")
 	}
-	if *format == "vegeta" {
-		return usageError{errNoVegetaResults}
-	}
 	dir := pos[0]
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		dir = filepath.Dir(dir) // given run.json, tune.json or plan.json itself
+	}
+	if *format == "vegeta" {
+		if err := report.VegetaResults(out, dir); err != nil {
+			if errors.Is(err, report.ErrNoRequests) {
+				return usageError{fmt.Errorf("--format vegeta: %w", err)}
+			}
+			return err
+		}
+		return nil
 	}
 	switch {
 	case holds(pos[0], results.TuneFile):
@@ -128,11 +135,3 @@ func reportStudy(st studyReport, format string, write bool, out io.Writer) error
 	}
 	return usagef("--format %q: %s renders as text, json, md or html", format, st.what)
 }
-
-// errNoVegetaResults says why there is no vegeta results stream of a run
-// (README, "vegeta users"): vegeta's results are one record per request,
-// and a run keeps none.
-var errNoVegetaResults = errors.New("--format vegeta: a coldbench run keeps no per-request records to write " +
-	"vegeta's results stream from: it records HDR histograms per phase, temperature and outcome " +
-	"(mergeable across agents, bounded in memory), and the slowest and random exemplars. " +
-	"For vegeta's latency view use --format hgrm (HdrHistogram percentile distribution) or json")

@@ -25,7 +25,7 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-func runCommand(ctx context.Context, args []string, out io.Writer) error {
+func runCommand(ctx context.Context, args []string, out io.Writer) (err error) {
 	fs := newFlags("run", "SCENARIO", out)
 	outDir := fs.String("out", "", "run directory (default results/<UTC time>-<scenario>/)")
 	target := fs.String("target", "", "override the scenario's target with this URL")
@@ -39,6 +39,7 @@ func runCommand(ctx context.Context, args []string, out io.Writer) error {
 	onLoss := fs.String("on-agent-loss", "", "when an agent is lost: abort, continue or rebalance (default: the scenario's, else continue)")
 	lease := fs.Duration("lease", 0, "agents stop when they hear nothing from this controller for this long (default 3s)")
 	metrics := addMetricsFlags(fs)
+	requests := fs.Bool("requests", false, "also keep every request, in vegeta's results format, as "+report.VegetaFile+" in the run directory (local runs)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -70,6 +71,13 @@ func runCommand(ctx context.Context, args []string, out io.Writer) error {
 		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	} else if *insecure || *caFile != "" || *certFile != "" || *keyFile != "" {
 		return usagef("--insecure, --ca, --cert and --key are for runs on agents (--agents)")
+	}
+	if *requests {
+		closeLog, lerr := keepRequests(&cfg) // requests.go
+		if lerr != nil {
+			return lerr
+		}
+		defer func() { err = errors.Join(err, closeLog()) }()
 	}
 	cfg.RunID = telemetry.NewRunID(s.Name, time.Now())
 	mx, err := metrics.start(ctx, s, cfg.RunID, false)

@@ -1,15 +1,23 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // TestVegetaTargets: a vegeta targets file, in either of vegeta's formats,
@@ -99,5 +107,90 @@ phases:
 		if code != exitUsage || !strings.Contains(out, "phases[0].targets.file") || !strings.Contains(out, c.want) {
 			t.Errorf("%s: exit %d, want %d and %q with the field in:\n%s", c.file, code, exitUsage, c.want, out)
 		}
+	}
+}
+
+// TestVegetaResults: a run made with --requests renders as vegeta's JSON
+// results stream, and vegeta's own metrics (what `vegeta report` prints)
+// count what run.json counts: requests sent, successes, status codes. A
+// run without --requests says why it has none, with exit 2. Where the
+// vegeta binary is installed (bin/tools, as `make bench` installs it),
+// `vegeta report` itself reads the stream too.
+func TestVegetaResults(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%4 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	p := writeScenario(t, fmt.Sprintf(`
+name: vegeta-results
+target: {driver: http, url: %q, timeout: 5s}
+cold: {infer: false}
+phases:
+  - {name: a, duration: 1s, rate: 40/s}
+  - {name: b, duration: 500ms, burst: {requests: 20}}
+`, srv.URL))
+	dir := filepath.Join(t.TempDir(), "run")
+	if out, code := coldbench(t, "run", p, "--quiet", "--requests", "--out", dir); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	cmd := exec.Command(bin, "report", dir, "--format", "vegeta")
+	stream, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("report --format vegeta: %v", err)
+	}
+	r := loadRun(t, dir)
+	var m vegeta.Metrics
+	dec := vegeta.NewJSONDecoder(bytes.NewReader(stream))
+	for {
+		var res vegeta.Result
+		if err := dec(&res); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		m.Add(&res)
+	}
+	m.Close()
+	tot := r.Totals
+	if int64(m.Requests) != tot.Sent || int64(math.Round(m.Success*float64(m.Requests))) != tot.OK ||
+		int64(m.StatusCodes["503"]) != tot.Errors["5xx"] || int64(m.StatusCodes["200"]) != tot.OK {
+		t.Errorf("vegeta counts %d requests, success %.3f, codes %v; run.json %d sent, %d ok, errors %v",
+			m.Requests, m.Success, m.StatusCodes, tot.Sent, tot.OK, tot.Errors)
+	}
+	if tot.Sent != 60 || tot.Errors["5xx"] == 0 {
+		t.Fatalf("run.json: %d sent, errors %v; want 60 with some 503s", tot.Sent, tot.Errors)
+	}
+
+	vegetaBin, _ := filepath.Abs("../../bin/tools/vegeta")
+	if _, err := os.Stat(vegetaBin); err == nil {
+		f := filepath.Join(t.TempDir(), "results.json")
+		if err := os.WriteFile(f, stream, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(vegetaBin, "report", "-type", "json", f).Output()
+		if err != nil {
+			t.Fatalf("vegeta report: %v", err)
+		}
+		var vm struct {
+			Requests    int64            `json:"requests"`
+			StatusCodes map[string]int64 `json:"status_codes"`
+		}
+		if err := json.Unmarshal(out, &vm); err != nil {
+			t.Fatalf("vegeta report: %v\n%s", err, out)
+		}
+		if vm.Requests != tot.Sent || vm.StatusCodes["200"] != tot.OK || vm.StatusCodes["503"] != tot.Errors["5xx"] {
+			t.Errorf("vegeta report: %s; run.json %d sent, %d ok, errors %v", out, tot.Sent, tot.OK, tot.Errors)
+		}
+	}
+
+	plain := filepath.Join(t.TempDir(), "plain")
+	if out, code := coldbench(t, "run", p, "--quiet", "--out", plain); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	if out, code := coldbench(t, "report", plain, "--format", "vegeta"); code != exitUsage || !strings.Contains(out, "run it with --requests") {
+		t.Errorf("report --format vegeta of a run without --requests: exit %d\n%s", code, out)
 	}
 }
