@@ -316,7 +316,9 @@ func (f *inferrer) decide(c *finished, now int64) (drivers.Temperature, results.
 	// Requests of a fresh episode (the run's start, after an idle gap)
 	// have no warm instance beside them to go by.
 	if !c.fresh {
-		near := int64(max(t, c.svc/8)) // "together": within this of its end
+		// "Together": within a warm service time of its end, or a tenth
+		// of its own, and never closer than the clock can tell apart.
+		near := int64(max(b, c.svc/10, 10*time.Millisecond))
 		var n, together int
 		for i := range during {
 			r := &during[i]

@@ -325,7 +325,7 @@ func truthCases() []truthCase {
 				return d, get, plan(
 					constant("low", 20, 800*ms),
 					constant("high", 100, 800*ms),
-					idlePhase("idle", 1100*ms),
+					idlePhase("idle", 1400*ms),
 					constant("again", 50, 800*ms),
 				)
 			},
