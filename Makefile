@@ -21,6 +21,8 @@ test: lint proto-check
 	$(GO) test -race -count=1 -p 1 -timeout 9m ./...
 	# compare's noise test measures latency, which the race detector distorts.
 	$(GO) test -count=1 -timeout 5m -run '^TestCompareNoise$$' ./cmd/coldbench
+	# So does the cold-start ground-truth suite (about 50 s).
+	$(GO) test -count=1 -timeout 5m -run '^TestGroundTruth$$' ./internal/engine
 
 # The fault-injection suite alone (README "Robustness"; `make test` runs it
 # too): target faults through the engine and the binary, and the fleet

@@ -409,6 +409,9 @@ func TestGroundTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ground-truth suite: about 50 s")
 	}
+	if raceEnabled {
+		t.Skip("timing-based: make test runs it without the race detector")
+	}
 	var table []string
 	for _, hog := range []bool{false, true} {
 		for _, c := range truthCases() {
