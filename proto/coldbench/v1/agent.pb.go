@@ -898,7 +898,12 @@ type PhaseSnapshot struct {
 	Net         *NetStats    `protobuf:"bytes,10,opt,name=net,proto3" json:"net,omitempty"`
 	// Exemplars are requests kept as examples with their trace ids:
 	// results.Exemplars by temperature, both kinds.
-	Exemplars     []*Exemplar `protobuf:"bytes,16,rep,name=exemplars,proto3" json:"exemplars,omitempty"`
+	Exemplars []*Exemplar `protobuf:"bytes,16,rep,name=exemplars,proto3" json:"exemplars,omitempty"`
+	// inference is results.Inference, the evidence behind inferred
+	// temperatures, in its field order: candidates, cold, not_slow,
+	// no_baseline, host_lag, target_wide, compared, baseline_us,
+	// threshold_us. Absent from older agents.
+	Inference     []int64 `protobuf:"varint,17,rep,packed,name=inference,proto3" json:"inference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1006,6 +1011,13 @@ func (x *PhaseSnapshot) GetNet() *NetStats {
 func (x *PhaseSnapshot) GetExemplars() []*Exemplar {
 	if x != nil {
 		return x.Exemplars
+	}
+	return nil
+}
+
+func (x *PhaseSnapshot) GetInference() []int64 {
+	if x != nil {
+		return x.Inference
 	}
 	return nil
 }
@@ -1853,7 +1865,7 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"\tin_flight\x18\x04 \x01(\x03R\binFlight\x12\x16\n" +
 	"\x06errors\x18\x05 \x01(\x03R\x06errors\x12\x12\n" +
 	"\x04cold\x18\x06 \x01(\x03R\x04cold\x12\x18\n" +
-	"\adropped\x18\a \x01(\x03R\adropped\"\x8f\x03\n" +
+	"\adropped\x18\a \x01(\x03R\adropped\"\xad\x03\n" +
 	"\rPhaseSnapshot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x10start_unix_nanos\x18\x02 \x01(\x03R\x0estartUnixNanos\x12$\n" +
@@ -1868,7 +1880,8 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"histograms\x12(\n" +
 	"\x03net\x18\n" +
 	" \x01(\v2\x16.coldbench.v1.NetStatsR\x03net\x124\n" +
-	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\"\xbe\x02\n" +
+	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\x12\x1c\n" +
+	"\tinference\x18\x11 \x03(\x03R\tinference\"\xbe\x02\n" +
 	"\bExemplar\x12\x12\n" +
 	"\x04temp\x18\x01 \x01(\rR\x04temp\x12\x18\n" +
 	"\aslowest\x18\x02 \x01(\bR\aslowest\x12\x19\n" +
