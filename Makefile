@@ -24,6 +24,8 @@ test: lint lint-ci proto-check rie
 	# The cold-start model against its simulation: millions of simulated
 	# requests, ten times slower under the race detector (which skips it).
 	$(GO) test -count=1 -timeout 5m -run '^TestColdModelAgainstSimulation$$' ./internal/cost
+	# So does the cold-start ground-truth suite (about 50 s).
+	$(GO) test -count=1 -timeout 5m -run '^TestGroundTruth$$' ./internal/engine
 
 # The AWS Lambda Runtime Interface Emulator, a real third-party Lambda
 # runtime that the lambda driver's tests run a handler in

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"math"
 	"time"
 )
@@ -82,6 +83,25 @@ func (n *Inference) Merge(o Inference) {
 	n.Compared += o.Compared
 	n.BaselineUs += o.BaselineUs
 	n.ThresholdUs += o.ThresholdUs
+}
+
+// Counters lists n's fields in order, for the wire (the agent's snapshot).
+func (n Inference) Counters() []int64 {
+	return []int64{n.Candidates, n.Cold, n.NotSlow, n.NoBaseline, n.HostLag, n.TargetWide, n.Compared, n.BaselineUs, n.ThresholdUs}
+}
+
+// InferenceFrom is the inverse of Counters. Fewer counters leave the rest
+// zero (an older sender); more are an error (a newer one).
+func InferenceFrom(c []int64) (Inference, error) {
+	var n Inference
+	f := []*int64{&n.Candidates, &n.Cold, &n.NotSlow, &n.NoBaseline, &n.HostLag, &n.TargetWide, &n.Compared, &n.BaselineUs, &n.ThresholdUs}
+	if len(c) > len(f) {
+		return n, fmt.Errorf("%d inference counters, this version knows %d", len(c), len(f))
+	}
+	for i, v := range c {
+		*f[i] = v
+	}
+	return n, nil
 }
 
 // InferenceStats is Inference as run.json states it: the evidence behind a

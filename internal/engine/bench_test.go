@@ -43,6 +43,8 @@ func runBench(b *testing.B, d drivers.Driver, rps int) {
 		b.ReportMetric(float64(h.ValueAtQuantile(99)), "lag-p99-µs")
 	}
 	b.ReportMetric(float64(ph.Dropped)/float64(b.N), "dropped/op")
+	// Cold-start candidates cost the inference a settling each.
+	b.ReportMetric(float64(ph.Inference.Candidates)/float64(b.N), "candidates/op")
 }
 
 // BenchmarkEngine is the engine end to end for b.N arrivals at a fixed

@@ -21,7 +21,8 @@ import (
 
 // Detection says which cold-start signals the engine believes, strongest
 // first: the driver's platform signal, a header the function sets, the first
-// request seen for an instance id, and inference from latency gaps.
+// request seen for an instance id, and inference from scale-out, idle gaps
+// and the warm requests of the same moment (infer.go).
 type Detection struct {
 	Platform bool
 	Header   bool

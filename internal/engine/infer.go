@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -35,8 +36,12 @@ type inferrer struct {
 	fresh    bool      // nothing has finished since the episode began
 	started  bool
 
+	t0     time.Time  // the first request's start: finished times are from it
 	recent []finished // finished requests, oldest first, for keepFor
-	held   []held     // candidates waiting to settle, by deadline
+	// Scratch for decide.
+	sizes        []int64
+	base, beside []time.Duration
+	held         []held // candidates waiting to settle, by deadline
 }
 
 const (
@@ -58,7 +63,11 @@ const (
 	// count as "the same moment" for its baseline.
 	baseWindow = 5 * time.Second
 	keepFor    = baseWindow + 5*time.Second
-	maxRecent  = 1 << 14
+	maxRecent  = 1 << 16 // 3 MB at most; 1.3 s at 50 000 requests/s
+	// decide looks at this many requests kept before and after the
+	// candidate started.
+	scanBefore = 256
+	scanAfter  = 1024
 	minBase    = 3 // warm requests needed for a baseline
 	// A candidate is slow when its service time is at least minRatio
 	// times the warm baseline and minGap above it.
@@ -68,6 +77,14 @@ const (
 	// before a candidate started: a host stall just before it delays it.
 	lagReach = 100 * time.Millisecond
 )
+
+// nanos is t on the inferrer's clock.
+func (f *inferrer) nanos(t time.Time) int64 {
+	if f.t0.IsZero() {
+		f.t0 = t
+	}
+	return int64(t.Sub(f.t0))
+}
 
 // startInfo is what the target looked like when a request started.
 type startInfo struct {
@@ -79,9 +96,11 @@ type startInfo struct {
 
 func (s startInfo) candidate() bool { return s.scaleOut || s.fresh }
 
-// finished is one finished request as evidence for others.
+// finished is one finished request as evidence for others. Times are
+// nanoseconds on the monotonic clock since the inferrer's first request,
+// to keep it small: many are kept.
 type finished struct {
-	start, end time.Time
+	start, end int64
 	svc        time.Duration // service time without connection set-up
 	lag        time.Duration
 	bytes      int64
@@ -148,7 +167,7 @@ func (f *inferrer) finish(a arrival, c *drivers.Call, s *results.Sample, svc tim
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := a.ev
-	r := finished{start: st.at, end: end, svc: svc, lag: s.Lag, bytes: c.BytesIn, ok: s.Outcome == drivers.OK, fresh: st.fresh}
+	r := finished{start: f.nanos(st.at), end: f.nanos(end), svc: svc, lag: s.Lag, bytes: c.BytesIn, ok: s.Outcome == drivers.OK, fresh: st.fresh}
 	if st.tracked {
 		f.endLocked(end)
 		if r.ok {
@@ -187,7 +206,7 @@ func (f *inferrer) settleLocked(now time.Time, all bool, out []held) []held {
 	for n < len(f.held) && (all || !f.held[n].deadline.After(now)) {
 		h := f.held[n]
 		h.s.Source = drivers.SourceInferred
-		h.s.Temp, h.ev = f.decide(&h.f, now)
+		h.s.Temp, h.ev = f.decide(&h.f, f.nanos(now))
 		if h.s.Temp == drivers.Warm {
 			f.markWarm(h.f)
 		}
@@ -205,58 +224,73 @@ func (f *inferrer) remember(r finished) {
 	f.recent = append(f.recent, r)
 	// Dropping from the front is a re-slice; append copies what is kept
 	// into a new array when the old one is full, so memory stays bounded.
-	for len(f.recent) > 0 && (r.end.Sub(f.recent[0].end) > keepFor || len(f.recent) > maxRecent) {
+	for len(f.recent) > 0 && (r.end-f.recent[0].end > int64(keepFor) || len(f.recent) > maxRecent) {
 		f.recent = f.recent[1:]
 	}
 }
 
 // markWarm marks a settled candidate warm among the evidence.
 func (f *inferrer) markWarm(r finished) {
-	for i := len(f.recent) - 1; i >= 0; i-- {
-		if x := &f.recent[i]; x.start.Equal(r.start) && x.end.Equal(r.end) && x.svc == r.svc {
+	for i := f.search(r.end); i < len(f.recent) && i < f.search(r.end)+scanAfter; i++ {
+		if x := &f.recent[i]; x.start == r.start && x.end == r.end && x.svc == r.svc {
 			x.warm = true
 			return
 		}
 	}
 }
 
-// decide labels a candidate and says why. Called with mu held.
-func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, results.Evidence) {
+// search returns the index of the first request kept that finished at or
+// after t. The requests are kept in the order they were recorded, which is
+// the order they finished but for the odd swap of two recorded at once.
+func (f *inferrer) search(t int64) int {
+	return sort.Search(len(f.recent), func(i int) bool { return f.recent[i].end >= t })
+}
+
+// decide labels a candidate and says why. Called with mu held. It looks at
+// a bounded number of requests around the candidate (scanBefore,
+// scanAfter), so that its cost does not grow with the rate.
+func (f *inferrer) decide(c *finished, now int64) (drivers.Temperature, results.Evidence) {
 	var ev results.Evidence
+	at := f.search(c.start - int64(lagReach))
+	around := f.recent[max(0, at-scanBefore):min(len(f.recent), at+scanAfter)]
+	during := f.recent[at:min(len(f.recent), at+scanAfter)]
 	// The warm baseline: the warm requests in flight at the same time as
 	// the candidate when there are enough (a host or target slow for a
 	// while is slow for them too), else those of the moments around it.
 	// Responses much smaller than the usual (a fast group of 200-answered
 	// errors) do not define it.
-	from := c.start.Add(-baseWindow)
-	var sizes []int64
-	for i := range f.recent {
-		if r := &f.recent[i]; r.ok && r.end.After(from) {
+	from := c.start - int64(baseWindow)
+	sizes := f.sizes[:0]
+	for i := range around {
+		if r := &around[i]; r.ok && r.end > from && r.end <= now {
 			sizes = append(sizes, r.bytes)
 		}
 	}
 	medBytes := median(sizes)
-	var base, beside []time.Duration
-	for i := range f.recent {
-		r := &f.recent[i]
-		if r.warm && r.ok && r.end.After(from) && !r.end.After(now) && 2*r.bytes >= medBytes {
+	f.sizes = sizes
+	base, beside := f.base[:0], f.beside[:0]
+	defer func() { f.base, f.beside = base[:0], beside[:0] }()
+	for i := range around {
+		r := &around[i]
+		if r.warm && r.ok && r.end > from && r.end <= now && 2*r.bytes >= medBytes {
 			base = append(base, r.svc)
-			if r.start.Before(c.end) && r.end.After(c.start) {
+			if r.start < c.end && r.end > c.start {
 				beside = append(beside, r.svc)
 			}
 		}
 	}
+	use := base
 	if len(beside) >= minBase {
-		base = beside
+		use = beside
 	}
-	if len(base) < minBase {
+	if len(use) < minBase {
 		ev.Reason = results.NoBaseline
 		return drivers.Unknown, ev
 	}
-	slices.Sort(base)
+	slices.Sort(use)
 	// The upper quartile, so that a fast minority does not make every
 	// ordinary request look slow.
-	b := base[len(base)*3/4]
+	b := use[len(use)*3/4]
 	t := max(time.Duration(minRatio*float64(b)), b+minGap)
 	ev.Baseline, ev.Threshold = b, t
 	if c.svc < t {
@@ -266,13 +300,9 @@ func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, resu
 	// The generator's own lag, or a host too starved to run it, around
 	// the candidate: if it is half the excess or more, it explains it.
 	excess := c.svc - b
-	lagFrom := c.start.Add(-lagReach)
-	for i := len(f.recent) - 1; i >= 0; i-- {
-		r := &f.recent[i]
-		if r.end.Before(lagFrom) {
-			break
-		}
-		if !r.start.Before(lagFrom) && !r.start.After(c.end) && 2*r.lag >= excess {
+	for i := range during {
+		r := &during[i]
+		if r.start >= c.start-int64(lagReach) && r.start <= c.end && 2*r.lag >= excess {
 			ev.Reason = results.HostLag
 			return drivers.Unknown, ev
 		}
@@ -286,18 +316,17 @@ func (f *inferrer) decide(c *finished, now time.Time) (drivers.Temperature, resu
 	// Requests of a fresh episode (the run's start, after an idle gap)
 	// have no warm instance beside them to go by.
 	if !c.fresh {
-		near := max(t, c.svc/8) // "together": within this of its end
+		// "Together": within a warm service time of its end, or a tenth
+		// of its own, and never closer than the clock can tell apart.
+		near := int64(max(b, c.svc/10, 10*time.Millisecond))
 		var n, together int
-		for i := len(f.recent) - 1; i >= 0; i-- {
-			r := &f.recent[i]
-			if r.end.Before(c.start) {
-				break
-			}
-			if !r.ok || !r.start.After(c.start) || !r.start.Before(c.end) || r.end.After(now) {
+		for i := range during {
+			r := &during[i]
+			if !r.ok || r.start <= c.start || r.start >= c.end || r.end > now {
 				continue
 			}
 			n++
-			if d := r.end.Sub(c.end); d < near && d > -near {
+			if d := r.end - c.end; d < near && d > -near {
 				together++
 			}
 		}

@@ -55,6 +55,9 @@ func encodeSnapshot(t *results.Tally, pr engine.Progress, taken time.Time, cache
 		for k, n := range p.Codes {
 			ps.ErrorCodes = append(ps.ErrorCodes, &pb.ErrorCode{Outcome: uint32(k.Outcome), Code: k.Code, Count: n})
 		}
+		if p.Inference.Candidates > 0 {
+			ps.Inference = p.Inference.Counters()
+		}
 		for k, h := range p.Hists {
 			if h.TotalCount() == 0 {
 				continue
@@ -240,6 +243,11 @@ func decodeSnapshot(s *pb.Snapshot, plans []results.PhasePlan, offset time.Durat
 		copy(p.Outcomes[:], ps.Outcomes)
 		copy(p.ColdSources[:], ps.ColdSources)
 		copy(p.Temps[:], ps.Temps)
+		inf, err := results.InferenceFrom(ps.Inference)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot phase %s: %w", p.Name, err)
+		}
+		p.Inference = inf
 		p.Net = decodeNet(ps.Net)
 		if err := decodeExemplars(p, ps.Exemplars); err != nil {
 			return nil, err

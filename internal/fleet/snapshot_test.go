@@ -51,6 +51,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	t.Parallel()
 	start := time.Unix(1700000000, 0)
 	in := sampleTally(start, 5000)
+	in.Phases[1].Inference = results.Inference{Candidates: 9, Cold: 3, NotSlow: 4, TargetWide: 2, Compared: 9, BaselineUs: 36000, ThresholdUs: 216000}
 	snap, err := encodeSnapshot(in, engine.Progress{Sent: 5000}, start, newDeltaCache())
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		if !q.Start.Equal(p.Start) || !q.End.Equal(p.End) {
 			t.Errorf("phase %s: %v–%v, want %v–%v", p.Name, q.Start, q.End, p.Start, p.End)
 		}
-		if q.Sent != p.Sent || q.Outcomes != p.Outcomes || q.Temps != p.Temps || q.ColdSources != p.ColdSources || q.Net.NewConns != p.Net.NewConns {
+		if q.Sent != p.Sent || q.Outcomes != p.Outcomes || q.Temps != p.Temps || q.ColdSources != p.ColdSources || q.Net.NewConns != p.Net.NewConns ||
+			q.Inference != p.Inference {
 			t.Errorf("phase %s: counters differ", p.Name)
 		}
 		if len(p.Codes) == 0 || !maps.Equal(q.Codes, p.Codes) {

@@ -1150,6 +1150,11 @@ type PhaseSnapshot struct {
 	// Exemplars are requests kept as examples with their trace ids:
 	// results.Exemplars by temperature, both kinds.
 	Exemplars []*Exemplar `protobuf:"bytes,16,rep,name=exemplars,proto3" json:"exemplars,omitempty"`
+	// inference is results.Inference, the evidence behind inferred
+	// temperatures, in its field order: candidates, cold, not_slow,
+	// no_baseline, host_lag, target_wide, compared, baseline_us,
+	// threshold_us. Absent from older agents.
+	Inference []int64 `protobuf:"varint,17,rep,packed,name=inference,proto3" json:"inference,omitempty"`
 	// Failed requests by class and the platform's own code
 	// (results.ErrorCodes).
 	ErrorCodes    []*ErrorCode `protobuf:"bytes,24,rep,name=error_codes,json=errorCodes,proto3" json:"error_codes,omitempty"`
@@ -1260,6 +1265,13 @@ func (x *PhaseSnapshot) GetNet() *NetStats {
 func (x *PhaseSnapshot) GetExemplars() []*Exemplar {
 	if x != nil {
 		return x.Exemplars
+	}
+	return nil
+}
+
+func (x *PhaseSnapshot) GetInference() []int64 {
+	if x != nil {
+		return x.Inference
 	}
 	return nil
 }
@@ -2240,7 +2252,7 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"\tin_flight\x18\x04 \x01(\x03R\binFlight\x12\x16\n" +
 	"\x06errors\x18\x05 \x01(\x03R\x06errors\x12\x12\n" +
 	"\x04cold\x18\x06 \x01(\x03R\x04cold\x12\x18\n" +
-	"\adropped\x18\a \x01(\x03R\adropped\"\xc9\x03\n" +
+	"\adropped\x18\a \x01(\x03R\adropped\"\xe7\x03\n" +
 	"\rPhaseSnapshot\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x10start_unix_nanos\x18\x02 \x01(\x03R\x0estartUnixNanos\x12$\n" +
@@ -2255,7 +2267,8 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"histograms\x12(\n" +
 	"\x03net\x18\n" +
 	" \x01(\v2\x16.coldbench.v1.NetStatsR\x03net\x124\n" +
-	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\x128\n" +
+	"\texemplars\x18\x10 \x03(\v2\x16.coldbench.v1.ExemplarR\texemplars\x12\x1c\n" +
+	"\tinference\x18\x11 \x03(\x03R\tinference\x128\n" +
 	"\verror_codes\x18\x18 \x03(\v2\x17.coldbench.v1.ErrorCodeR\n" +
 	"errorCodes\"O\n" +
 	"\tErrorCode\x12\x18\n" +
