@@ -10,7 +10,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=${VERSION}" -o /out/coldbench ./cmd/coldbench \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=${VERSION} -s -w" -o /out/coldbench ./cmd/coldbench \
  && mkdir -p /out/results /out/tmp \
  && printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /out/passwd \
  && printf 'root:x:0:\nnonroot:x:65532:\n' > /out/group

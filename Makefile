@@ -151,7 +151,8 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./results ./scenarios ./drivers/http ./internal/engine ./internal/fleet
 
 # The container image, built without a Docker daemon: a static coldbench
-# (CGO off, -trimpath, version stamped) and internal/image/cmd/mkimage,
+# (CGO off, -trimpath, version stamped, no symbol table: stack traces keep
+# their names) and internal/image/cmd/mkimage,
 # which assembles an OCI image of one layer with go-containerregistry
 # (non-root 65532, ENTRYPOINT ["coldbench"], WORKDIR /results, the build
 # machine's CA certificates, OCI labels). Written as a docker load-able
@@ -165,7 +166,7 @@ CA_BUNDLE  := /etc/ssl/certs/ca-certificates.crt
 
 image:
 	@test -s $(CA_BUNDLE) || { apt-get update -qq && apt-get install -y -qq ca-certificates; }
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_DIR)/image/coldbench ./cmd/coldbench
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_DIR)/image/coldbench ./cmd/coldbench
 	$(GO) run ./internal/image/cmd/mkimage -binary $(IMAGE_DIR)/image/coldbench -ca $(CA_BUNDLE) \
 		-version $(VERSION) -revision $(REVISION) -arch $(IMAGE_ARCH) -repo $(IMAGE_REPO) \
 		-tarball $(IMAGE_DIR)/coldbench-image.tar -layout $(IMAGE_DIR)/oci
