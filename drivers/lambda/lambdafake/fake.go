@@ -107,7 +107,6 @@ type Server struct {
 	truth     []Invocation
 	calls     map[string]int
 	failures  map[string][]*pendingFailure
-	nextID    int
 }
 
 type pendingFailure struct {
