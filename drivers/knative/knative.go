@@ -90,13 +90,10 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 			return nil, fmt.Errorf("knative %s: the Service has no status.url yet (%s); set url to invoke it elsewhere", d, st)
 		}
 	}
-	hc := httpdriver.DefaultConfig()
-	hc.URL = target
-	hc.Method = cfg.Method
-	hc.Body = cfg.Body
-	hc.Headers = cfg.Headers
-	hc.Timeout = cfg.Timeout
-	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
+	hc, err := cfg.HTTP(target)
+	if err != nil {
+		return nil, err
+	}
 	if d.Driver, err = httpdriver.New(hc); err != nil {
 		return nil, err
 	}

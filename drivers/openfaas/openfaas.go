@@ -62,13 +62,10 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := httpdriver.DefaultConfig()
-	hc.URL = cfg.invokeURL()
-	hc.Method = cfg.Method
-	hc.Body = cfg.Body
-	hc.Headers = cfg.Headers
-	hc.Timeout = cfg.Timeout
-	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
+	hc, err := cfg.HTTP(cfg.invokeURL())
+	if err != nil {
+		return nil, err
+	}
 	hd, err := httpdriver.New(hc)
 	if err != nil {
 		return nil, err
