@@ -104,6 +104,7 @@ func TestPaceAgreesWithAt(t *testing.T) {
 				dur = sec
 			}
 			var prev time.Duration
+			pacer := Pacer(s, dur)
 			for n := uint64(0); n < 400; n++ {
 				at, ok := s.At(n)
 				if ok && at < prev {
@@ -117,7 +118,7 @@ func TestPaceAgreesWithAt(t *testing.T) {
 					if elapsed < 0 {
 						continue
 					}
-					wait, stop := s.Pace(elapsed, n)
+					wait, stop := pacer.Pace(elapsed, n)
 					wantStop := !ok || elapsed >= dur
 					var wantWait time.Duration
 					if !wantStop && at > elapsed {
@@ -234,10 +235,10 @@ func TestShares(t *testing.T) {
 					}
 					got = append(got, at)
 				}
-				rates += p.Rate(0)
+				rates += Pacer(p, 0).Rate(0)
 			}
-			if math.Abs(rates-all.Rate(0)) > 1e-9*all.Rate(0) {
-				t.Errorf("the parts' rates sum to %g, the whole's is %g", rates, all.Rate(0))
+			if whole := Pacer(all, 0).Rate(0); math.Abs(rates-whole) > 1e-9*whole {
+				t.Errorf("the parts' rates sum to %g, the whole's is %g", rates, whole)
 			}
 			if sum != all.Planned() {
 				t.Errorf("parts plan %d in all, the whole %d", sum, all.Planned())
