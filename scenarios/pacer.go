@@ -94,6 +94,70 @@ func (p schedulePacer) Rate(elapsed time.Duration) float64 {
 	return 0
 }
 
+// FromPacer makes a vegeta Pacer a Schedule over a phase of d, so that any
+// vegeta pacer can drive a phase: arrival n is due when p, asked from the
+// moment arrival n−1 went, first says to send at once, as vegeta's own
+// attack loop asks it. At keeps the last arrival it found, so calls with
+// increasing n cost a few Pace calls each; going back replays from the
+// start. It is safe for concurrent use.
+func FromPacer(p vegeta.Pacer, d time.Duration) Schedule { return &vegetaSchedule{p: p, dur: d} }
+
+type vegetaSchedule struct {
+	p   vegeta.Pacer
+	dur time.Duration
+
+	mu sync.Mutex
+	ok bool          // an arrival is kept
+	n  uint64        // the arrival kept
+	at time.Duration // when it is due
+}
+
+// maxPaceSteps bounds the waits followed for one arrival, so that a pacer
+// whose waits never reach zero cannot hang the engine.
+const maxPaceSteps = 1 << 10
+
+// At is when p lets arrival n go.
+func (s *vegetaSchedule) At(n uint64) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ok || n < s.n {
+		at, ok := s.next(0, 0)
+		if !ok {
+			return 0, false
+		}
+		s.ok, s.n, s.at = true, 0, at
+	}
+	for s.n < n {
+		at, ok := s.next(s.n+1, s.at)
+		if !ok {
+			return 0, false
+		}
+		s.n, s.at = s.n+1, at
+	}
+	return s.at, true
+}
+
+// next follows p's waits from t until it lets arrival n go.
+func (s *vegetaSchedule) next(n uint64, t time.Duration) (time.Duration, bool) {
+	for range maxPaceSteps {
+		if t >= s.dur {
+			return 0, false
+		}
+		wait, stop := s.p.Pace(t, n)
+		if stop {
+			return 0, false
+		}
+		if wait <= 0 {
+			return t, true
+		}
+		t += wait
+	}
+	return 0, false
+}
+
+// Rate is p's.
+func (s *vegetaSchedule) Rate(elapsed time.Duration) float64 { return s.p.Rate(elapsed) }
+
 // constAt is the offset of arrival k at the constant rate p, Freq hits per
 // Per: floor(k·Per/Freq), in 128-bit integer arithmetic so that no rounding
 // moves an arrival across the phase end. False when it overflows.

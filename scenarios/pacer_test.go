@@ -320,3 +320,44 @@ func TestRateStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestFromPacerRoundTrip: a vegeta pacer made a Schedule paces as it did,
+// through Pacer, at every arrival: what a vegeta pacer says, coldbench's
+// engine does.
+func TestFromPacerRoundTrip(t *testing.T) {
+	t.Parallel()
+	const dur = 2 * sec
+	for _, p := range []vegeta.Pacer{
+		vegeta.ConstantPacer{Freq: 40, Per: time.Second},
+		vegeta.LinearPacer{StartAt: vegeta.Rate{Freq: 10, Per: time.Second}, Slope: 30},
+	} {
+		s := FromPacer(p, dur)
+		back := Pacer(s, dur)
+		var prev time.Duration
+		n := uint64(0)
+		for ; ; n++ {
+			at, ok := s.At(n)
+			if !ok {
+				break
+			}
+			if at < prev || at >= dur {
+				t.Fatalf("%T: At(%d) = %v after %v", p, n, at, prev)
+			}
+			prev = at
+			if wait, stop := p.Pace(at, n); wait > 0 || stop {
+				t.Fatalf("%T: At(%d) = %v, but vegeta waits %v (stop %v) then", p, n, at, wait, stop)
+			}
+			if wait, stop := back.Pace(at, n); wait != 0 || stop {
+				t.Fatalf("%T: Pacer(FromPacer) waits %v (stop %v) at At(%d)", p, wait, stop, n)
+			}
+		}
+		if n < 40 {
+			t.Errorf("%T: %d arrivals in %v", p, n, dur)
+		}
+		// Going back replays from the start.
+		again, _ := s.At(0)
+		if first, _ := FromPacer(p, dur).At(0); again != first {
+			t.Errorf("%T: At(0) after a walk = %v, fresh %v", p, again, first)
+		}
+	}
+}
