@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
@@ -66,5 +67,31 @@ func TestInterruption(t *testing.T) {
 	}
 	if got := Interruption(plain, errors.New(" ")); got != "interrupted" {
 		t.Errorf("blank error: %q", got)
+	}
+}
+
+// TestEnd: a record ends complete, interrupted or failed.
+func TestEnd(t *testing.T) {
+	t.Parallel()
+	live := context.Background()
+	stopped, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("signal: terminated"))
+	tests := []struct {
+		name                 string
+		ctx                  context.Context
+		err                  error
+		complete             bool
+		interrupted, failure string
+	}{
+		{"complete", live, nil, true, "", ""},
+		{"interrupted", stopped, errors.New("setting 512 MB: context canceled"), false, "signal: terminated", ""},
+		{"failed", live, errors.New("setting 512 MB: configure: quota"), false, "", "setting 512 MB: configure: quota"},
+	}
+	for _, tt := range tests {
+		var h results.Header
+		in, fail := End(tt.ctx, &h, tt.err)
+		if h.Complete != tt.complete || h.FinishedAt.IsZero() || in != tt.interrupted || fail != tt.failure {
+			t.Errorf("%s: complete %v finished %v, interrupted %q, failure %q", tt.name, h.Complete, h.FinishedAt, in, fail)
+		}
 	}
 }

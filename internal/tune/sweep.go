@@ -74,13 +74,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, err
 		}
 	}
-	d := cfg.Driver
-	if d == nil {
-		if d, err = runner.Open(ctx, s); err != nil {
-			return nil, err
-		}
-		defer d.Close()
+	d, release, err := study.Target(ctx, cfg.Driver, s)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	conf, ok := d.(drivers.Configurer)
 	if !ok {
 		return nil, fmt.Errorf("tune with driver %s: %w", s.Target.Driver, ErrNotConfigurable)
@@ -367,15 +365,7 @@ func (sw *sweeper) restore(orig results.TuneOriginal) error {
 // returns the result with the sweep's error, if any.
 func (sw *sweeper) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	rec := sw.rec
-	rec.FinishedAt = time.Now().UTC()
-	rec.Complete = sweepErr == nil
-	if sweepErr != nil {
-		if ctx.Err() != nil {
-			rec.Interrupted = study.Interruption(ctx, sweepErr)
-		} else {
-			rec.Error = sweepErr.Error()
-		}
-	}
+	rec.Interrupted, rec.Error = study.End(ctx, &rec.Header, sweepErr)
 	rec.Recommendation = Recommend(rec)
 	var errs []error
 	if err := results.WriteTune(sw.dir, rec); err != nil {
