@@ -50,7 +50,7 @@ func testClassification(t *testing.T, h PlatformHarness) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var known, cold, warm int
-	check := func(name string, seq uint64, want drivers.Temperature) {
+	check := func(name string, seq uint64, want drivers.Temperature) *drivers.Call {
 		t.Helper()
 		c := invoke(t, p.Driver, seq)
 		truth, ok := p.Truth(c)
@@ -61,7 +61,7 @@ func testClassification(t *testing.T, h PlatformHarness) {
 			t.Fatalf("%s: the platform says cold=%v; the stand-in does not behave as the test needs", name, truth)
 		}
 		if c.Temp == drivers.Unknown {
-			return
+			return c
 		}
 		known++
 		if (c.Temp == drivers.Cold) != truth {
@@ -72,15 +72,20 @@ func testClassification(t *testing.T, h PlatformHarness) {
 		} else {
 			warm++
 		}
+		return c
 	}
 	check("first request", 0, drivers.Cold)
-	check("second request", 1, drivers.Warm)
+	before := check("second request", 1, drivers.Warm)
 	if f, ok := p.Driver.(drivers.ColdForcer); ok {
 		if err := f.ForceCold(ctx); err != nil {
 			t.Fatalf("ForceCold: %v", err)
 		}
-		check("first request after ForceCold", 2, drivers.Cold)
-		check("second request after ForceCold", 3, drivers.Warm)
+		after := check("first request after ForceCold", 2, drivers.Cold)
+		again := check("second request after ForceCold", 3, drivers.Warm)
+		// Where the driver names instances: a new one, then that one again.
+		if after.InstanceID != "" && (after.InstanceID == before.InstanceID || again.InstanceID != after.InstanceID) {
+			t.Errorf("instances %q before ForceCold, %q and %q after: want a new one, reused", before.InstanceID, after.InstanceID, again.InstanceID)
+		}
 	}
 	if known > 0 && (cold == 0 || warm == 0) {
 		t.Errorf("%d cold and %d warm reported: want both", cold, warm)
