@@ -1,6 +1,10 @@
 package drivers
 
-import "sync"
+import (
+	"context"
+	"net/http"
+	"sync"
+)
 
 // ReplicaGate tells a request's temperature from a function's replica
 // count, for platforms whose only cold-start signal is that count
@@ -90,4 +94,33 @@ func (g *ReplicaGate) Temperature() (Temperature, uint64) {
 		return Cold, g.epoch
 	}
 	return Warm, g.epoch
+}
+
+// Invoke sends c through inner, with c's temperature decided when the
+// request starts, from the count known then. A request the platform's
+// front answered instead of a replica (an error, or a status no replica
+// can be told to have sent) keeps no temperature and tells the gate
+// nothing.
+func (g *ReplicaGate) Invoke(ctx context.Context, inner Driver, c *Call) error {
+	t, epoch := g.Temperature()
+	if t != Unknown {
+		c.Temp, c.Source = t, SourcePlatform
+	}
+	err := inner.Invoke(ctx, c)
+	if err != nil || !servedByReplica(c.Status) {
+		if c.Source == SourcePlatform {
+			c.Temp, c.Source = Unknown, SourceNone
+		}
+		return err
+	}
+	g.Served(epoch)
+	return nil
+}
+
+// servedByReplica tells a function's answer from its platform front's: a
+// gateway or ingress answers 404 for an unknown function and 5xx when it
+// cannot reach a replica (502, 503, 504; Knative's activator too); a
+// function's own 5xx cannot be told apart, so no 5xx counts.
+func servedByReplica(status int) bool {
+	return status >= 200 && status < 500 && status != http.StatusNotFound
 }

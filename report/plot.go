@@ -69,12 +69,6 @@ func LogX() ChartOption {
 	return func(c *chartConfig) error { c.logX = true; return nil }
 }
 
-// LogY puts the first panel's y axis on a log scale; every y there must be
-// positive. A Panel has its own LogY.
-func LogY() ChartOption {
-	return func(c *chartConfig) error { c.logY = true; return nil }
-}
-
 // XTicks labels the x axis at exactly these values, such as the memory
 // sizes a sweep tried, instead of at round numbers.
 func XTicks(values ...float64) ChartOption {

@@ -41,9 +41,6 @@ func NewJournal(dir string, meta Meta) (*Journal, error) {
 	return j, nil
 }
 
-// Dir is the run directory the journal writes to.
-func (j *Journal) Dir() string { return j.dir }
-
 // Update summarizes t as of now and replaces run.json atomically, marked
 // incomplete. t is only read, and only during the call; the caller passes a
 // snapshot (Tally.Clone) if recording goes on meanwhile.

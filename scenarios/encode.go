@@ -98,8 +98,23 @@ func encodeValue(v reflect.Value, inTarget bool) (n *yaml.Node, omit bool, err e
 		t := v.Type()
 		for i := range t.NumField() {
 			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if !f.IsExported() || name == "-" || name == "" {
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" && strings.Contains(","+opts+",", ",inline,") && f.Type.Kind() == reflect.Struct {
+				// Its fields stand beside the struct's own, as the
+				// decoder reads them (fieldsOf).
+				e, omit, err := encodeValue(v.Field(i), inTarget)
+				if err != nil {
+					return nil, false, err
+				}
+				if !omit {
+					m.Content = append(m.Content, e.Content...)
+				}
+				continue
+			}
+			if name == "" {
 				continue
 			}
 			e, omit, err := encodeValue(v.Field(i), inTarget)

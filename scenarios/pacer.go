@@ -11,8 +11,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// The schedules below share one contract, so that the engine can take the
-// intended send time of arrival n from At and the wait from Pace alike:
+// The schedules below share one contract: the engine takes the intended
+// send time of arrival n from At, and Pacer derives vegeta's Pace from it:
 //
 //   - At(n) is the offset from the phase start at which arrival n (from 0) is
 //     due; it is false when arrival n would fall at or after the phase end.
@@ -57,12 +57,26 @@ func (s share) count(total uint64) uint64 {
 	return (total-s.part-1)/s.parts + 1
 }
 
-// pace implements Pace from At, the same way for every schedule.
-func pace(at func(uint64) (time.Duration, bool), dur, elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if elapsed >= dur {
+// Pacer adapts a phase's schedule s, over the phase's duration d, to
+// vegeta's Pacer, the interface coldbench's schedules honour: Pace is
+// derived from At here once, as the contract above says, for every
+// schedule; Rate is the schedule's own (each shape knows its rate
+// exactly, a mean for poisson), or 0 for a schedule that has none.
+func Pacer(s Schedule, d time.Duration) vegeta.Pacer { return schedulePacer{s: s, dur: d} }
+
+type schedulePacer struct {
+	s   Schedule
+	dur time.Duration
+}
+
+var _ vegeta.Pacer = schedulePacer{}
+
+// Pace waits until At(hits).
+func (p schedulePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if elapsed >= p.dur {
 		return 0, true
 	}
-	t, ok := at(hits)
+	t, ok := p.s.At(hits)
 	if !ok {
 		return 0, true
 	}
@@ -71,6 +85,78 @@ func pace(at func(uint64) (time.Duration, bool), dur, elapsed time.Duration, hit
 	}
 	return t - elapsed, false
 }
+
+// Rate is the schedule's rate at elapsed, requests per second.
+func (p schedulePacer) Rate(elapsed time.Duration) float64 {
+	if r, ok := p.s.(interface{ Rate(time.Duration) float64 }); ok {
+		return r.Rate(elapsed)
+	}
+	return 0
+}
+
+// FromPacer makes a vegeta Pacer a Schedule over a phase of d, so that any
+// vegeta pacer can drive a phase: arrival n is due when p, asked from the
+// moment arrival n−1 went, first says to send at once, as vegeta's own
+// attack loop asks it. At keeps the last arrival it found, so calls with
+// increasing n cost a few Pace calls each; going back replays from the
+// start. It is safe for concurrent use.
+func FromPacer(p vegeta.Pacer, d time.Duration) Schedule { return &vegetaSchedule{p: p, dur: d} }
+
+type vegetaSchedule struct {
+	p   vegeta.Pacer
+	dur time.Duration
+
+	mu sync.Mutex
+	ok bool          // an arrival is kept
+	n  uint64        // the arrival kept
+	at time.Duration // when it is due
+}
+
+// maxPaceSteps bounds the waits followed for one arrival, so that a pacer
+// whose waits never reach zero cannot hang the engine.
+const maxPaceSteps = 1 << 10
+
+// At is when p lets arrival n go.
+func (s *vegetaSchedule) At(n uint64) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ok || n < s.n {
+		at, ok := s.next(0, 0)
+		if !ok {
+			return 0, false
+		}
+		s.ok, s.n, s.at = true, 0, at
+	}
+	for s.n < n {
+		at, ok := s.next(s.n+1, s.at)
+		if !ok {
+			return 0, false
+		}
+		s.n, s.at = s.n+1, at
+	}
+	return s.at, true
+}
+
+// next follows p's waits from t until it lets arrival n go.
+func (s *vegetaSchedule) next(n uint64, t time.Duration) (time.Duration, bool) {
+	for range maxPaceSteps {
+		if t >= s.dur {
+			return 0, false
+		}
+		wait, stop := s.p.Pace(t, n)
+		if stop {
+			return 0, false
+		}
+		if wait <= 0 {
+			return t, true
+		}
+		t += wait
+	}
+	return 0, false
+}
+
+// Rate is p's.
+func (s *vegetaSchedule) Rate(elapsed time.Duration) float64 { return s.p.Rate(elapsed) }
 
 // constAt is the offset of arrival k at the constant rate p, Freq hits per
 // Per: floor(k·Per/Freq), in 128-bit integer arithmetic so that no rounding
@@ -127,11 +213,6 @@ func (p RatePacer) At(n uint64) (time.Duration, bool) {
 	}
 	t, ok := constAt(p.rate, k)
 	return t, ok && t < p.dur
-}
-
-// Pace waits until At(hits); see the package's schedule contract.
-func (p RatePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
 }
 
 // Rate is this share's rate in requests per second, 0 outside the phase.
@@ -266,11 +347,6 @@ func (p RampPacer) At(n uint64) (time.Duration, bool) {
 	return hi, true
 }
 
-// Pace waits until At(hits); see the package's schedule contract.
-func (p RampPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
-}
-
 // Rate is this share's instantaneous rate, 0 outside the phase.
 func (p RampPacer) Rate(elapsed time.Duration) float64 {
 	if elapsed < 0 || elapsed >= p.dur {
@@ -354,11 +430,6 @@ func (p *PoissonPacer) At(n uint64) (time.Duration, bool) {
 
 // gap draws one exponential inter-arrival time, in nanoseconds.
 func (p *PoissonPacer) gap() float64 { return p.rng.ExpFloat64() / p.rate * 1e9 }
-
-// Pace waits until At(hits); see the package's schedule contract.
-func (p *PoissonPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
-}
 
 // Rate is the mean rate, 0 outside the phase.
 func (p *PoissonPacer) Rate(elapsed time.Duration) float64 {

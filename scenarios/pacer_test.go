@@ -104,6 +104,7 @@ func TestPaceAgreesWithAt(t *testing.T) {
 				dur = sec
 			}
 			var prev time.Duration
+			pacer := Pacer(s, dur)
 			for n := uint64(0); n < 400; n++ {
 				at, ok := s.At(n)
 				if ok && at < prev {
@@ -117,7 +118,7 @@ func TestPaceAgreesWithAt(t *testing.T) {
 					if elapsed < 0 {
 						continue
 					}
-					wait, stop := s.Pace(elapsed, n)
+					wait, stop := pacer.Pace(elapsed, n)
 					wantStop := !ok || elapsed >= dur
 					var wantWait time.Duration
 					if !wantStop && at > elapsed {
@@ -234,10 +235,10 @@ func TestShares(t *testing.T) {
 					}
 					got = append(got, at)
 				}
-				rates += p.Rate(0)
+				rates += Pacer(p, 0).Rate(0)
 			}
-			if math.Abs(rates-all.Rate(0)) > 1e-9*all.Rate(0) {
-				t.Errorf("the parts' rates sum to %g, the whole's is %g", rates, all.Rate(0))
+			if whole := Pacer(all, 0).Rate(0); math.Abs(rates-whole) > 1e-9*whole {
+				t.Errorf("the parts' rates sum to %g, the whole's is %g", rates, whole)
 			}
 			if sum != all.Planned() {
 				t.Errorf("parts plan %d in all, the whole %d", sum, all.Planned())
@@ -316,6 +317,47 @@ func TestRateStrings(t *testing.T) {
 	for _, in := range []string{"", "fast", "100/ms", "100/", "/s", "NaN", "inf/s", "100 rps"} {
 		if _, err := ParseRate(in); err == nil {
 			t.Errorf("ParseRate(%q) succeeded", in)
+		}
+	}
+}
+
+// TestFromPacerRoundTrip: a vegeta pacer made a Schedule paces as it did,
+// through Pacer, at every arrival: what a vegeta pacer says, coldbench's
+// engine does.
+func TestFromPacerRoundTrip(t *testing.T) {
+	t.Parallel()
+	const dur = 2 * sec
+	for _, p := range []vegeta.Pacer{
+		vegeta.ConstantPacer{Freq: 40, Per: time.Second},
+		vegeta.LinearPacer{StartAt: vegeta.Rate{Freq: 10, Per: time.Second}, Slope: 30},
+	} {
+		s := FromPacer(p, dur)
+		back := Pacer(s, dur)
+		var prev time.Duration
+		n := uint64(0)
+		for ; ; n++ {
+			at, ok := s.At(n)
+			if !ok {
+				break
+			}
+			if at < prev || at >= dur {
+				t.Fatalf("%T: At(%d) = %v after %v", p, n, at, prev)
+			}
+			prev = at
+			if wait, stop := p.Pace(at, n); wait > 0 || stop {
+				t.Fatalf("%T: At(%d) = %v, but vegeta waits %v (stop %v) then", p, n, at, wait, stop)
+			}
+			if wait, stop := back.Pace(at, n); wait != 0 || stop {
+				t.Fatalf("%T: Pacer(FromPacer) waits %v (stop %v) at At(%d)", p, wait, stop, n)
+			}
+		}
+		if n < 40 {
+			t.Errorf("%T: %d arrivals in %v", p, n, dur)
+		}
+		// Going back replays from the start.
+		again, _ := s.At(0)
+		if first, _ := FromPacer(p, dur).At(0); again != first {
+			t.Errorf("%T: At(0) after a walk = %v, fresh %v", p, again, first)
 		}
 	}
 }

@@ -171,11 +171,6 @@ func (p *TracePacer) generate(m int) {
 	p.cur = m
 }
 
-// Pace waits until At(hits); see the package's schedule contract.
-func (p *TracePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
-}
-
 // Rate is this share's mean rate over the trace minute under way.
 func (p *TracePacer) Rate(elapsed time.Duration) float64 {
 	if elapsed < 0 || p.minute <= 0 {
@@ -232,11 +227,6 @@ func (p LogPacer) Request(n uint64) *drivers.Request {
 		return nil
 	}
 	return &p.reqs[k]
-}
-
-// Pace waits until At(hits); see the package's schedule contract.
-func (p LogPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
 }
 
 // Rate is this share's mean rate over the phase.

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // Scenario is one traffic scenario, as written in YAML. It is plain data:
@@ -147,15 +145,13 @@ type Rate float64
 // means seconds or nanoseconds, so the message suggests "30s".
 type Duration time.Duration
 
-// Schedule is a phase's arrival process: a vegeta Pacer that also tells when
-// each arrival was due, so latency can be taken from the intended send time.
-//
-// Pace agrees with At: with hits arrivals sent, it waits At(hits)−elapsed
-// (0 when that arrival is already due), and says stop when At(hits) is
-// false or elapsed has reached the phase duration. A stop ends the
-// arrivals, not the phase: the engine still waits out the phase's Duration.
+// Schedule is a phase's arrival process: when each arrival is due, so
+// that latency can be taken from the intended send time. It is all the
+// engine needs; Pacer makes one a vegeta Pacer, whose Pace waits
+// At(hits)−elapsed (0 when that arrival is already due) and says stop when
+// At(hits) is false or elapsed has reached the phase duration. A stop ends
+// the arrivals, not the phase: the engine still waits out its Duration.
 type Schedule interface {
-	vegeta.Pacer
 	// At returns the offset from the phase start at which arrival n (from 0)
 	// is due, and false when the phase holds no arrival n.
 	At(n uint64) (time.Duration, bool)

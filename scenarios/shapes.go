@@ -59,11 +59,6 @@ func (p StepPacer) At(n uint64) (time.Duration, bool) {
 	return s.start + t, ok
 }
 
-// Pace waits until At(hits); see the package's schedule contract.
-func (p StepPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
-}
-
 // Rate is this share's rate in the step under way, 0 outside the phase.
 func (p StepPacer) Rate(elapsed time.Duration) float64 {
 	if elapsed < 0 {
@@ -128,11 +123,6 @@ func (p BurstPacer) At(n uint64) (time.Duration, bool) {
 	return t, t < p.dur
 }
 
-// Pace waits until At(hits); see the package's schedule contract.
-func (p BurstPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	return pace(p.At, p.dur, elapsed, hits)
-}
-
 // Rate is this share's rate within the window, and 0 after it (or for a
 // window of zero, whose rate has no finite value).
 func (p BurstPacer) Rate(elapsed time.Duration) float64 {
@@ -164,9 +154,6 @@ type IdlePacer struct {
 
 // At is always false: an idle phase has no arrivals.
 func (IdlePacer) At(uint64) (time.Duration, bool) { return 0, false }
-
-// Pace says stop: there is nothing to send.
-func (IdlePacer) Pace(time.Duration, uint64) (time.Duration, bool) { return 0, true }
 
 // Rate is 0.
 func (IdlePacer) Rate(time.Duration) float64 { return 0 }

@@ -23,7 +23,6 @@ type metricsFlags struct {
 	interval           time.Duration
 	listen             string
 	linger             time.Duration
-	set                map[string]bool
 	fs                 *flag.FlagSet
 }
 

@@ -149,12 +149,6 @@ func loadScenario(name, target string) (*scenarios.Scenario, error) {
 	return s, nil
 }
 
-// runScenario runs s locally, prints the summary table and says where the
-// run is.
-func runScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer) error {
-	return runConfig(ctx, runner.Config{Scenario: s, Dir: dir}, quiet, out)
-}
-
 // runConfig runs cfg, prints the summary table, the agents' breakdown of a
 // run on agents and a warning for a degraded run, and says where the run
 // is. A degraded run that completed is a success (exit 0).

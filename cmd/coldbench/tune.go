@@ -100,7 +100,7 @@ func tuneScenario(ctx context.Context, s *scenarios.Scenario, dir string, quiet 
 // tuneWithMetrics is tuneScenario exporting metrics as it goes; nil
 // metrics exports none.
 func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, quiet bool, out io.Writer, metrics tune.Metrics) error {
-	plan, err := tune.NewSweep(s)
+	sweep, err := tune.NewSweep(s)
 	if err != nil {
 		return usageError{err}
 	}
@@ -109,7 +109,7 @@ func tuneWithMetrics(ctx context.Context, s *scenarios.Scenario, dir string, qui
 		return err
 	}
 	defer d.Close()
-	cfg := tune.Config{Scenario: s, Sweep: plan, Driver: d, Dir: dir, Version: version, Metrics: metrics, Render: report.Files{}}
+	cfg := tune.Config{Scenario: s, Sweep: sweep, Driver: d, Dir: dir, Version: version, Metrics: metrics, Render: report.Files{}}
 	if !quiet {
 		cfg.Progress = os.Stderr
 	}

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
-	httpdriver "github.com/coldbench/coldbench/drivers/http"
 )
 
 func init() {
@@ -102,15 +101,8 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	if aud == "" {
 		aud = target
 	}
-	hc := httpdriver.DefaultConfig()
-	hc.URL = target
-	hc.Method = cfg.Method
-	hc.Body = cfg.Body
-	hc.Headers = cfg.Headers
-	hc.Timeout = cfg.Timeout
-	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
-	hc.ColdBody = cfg.coldBody
-	if err := hc.Validate(); err != nil {
+	hc, err := cfg.HTTP(target)
+	if err != nil {
 		return nil, err
 	}
 	idp := cfg.IDTokens

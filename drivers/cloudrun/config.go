@@ -7,13 +7,12 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"strings"
-	"text/template"
 	"time"
 
 	"cloud.google.com/go/auth"
 
 	"github.com/coldbench/coldbench/drivers"
+	httpdriver "github.com/coldbench/coldbench/drivers/http"
 )
 
 // DefaultEndpoint is the Cloud Run Admin API.
@@ -40,13 +39,8 @@ type Config struct {
 	// Credentials ($GOOGLE_APPLICATION_CREDENTIALS, gcloud's, or the
 	// metadata server).
 	CredentialsFile string `yaml:"credentials_file"`
-	// Method, Body and Headers shape each invocation; Body is a
-	// text/template executed per request with .Seq, .ID and .Phase.
-	Method  string            `yaml:"method"`
-	Body    string            `yaml:"body"`
-	Headers map[string]string `yaml:"headers"`
-	// Timeout bounds one invocation and one API call.
-	Timeout time.Duration `yaml:"timeout"`
+	// Method, Body, Headers and Timeout shape each invocation.
+	httpdriver.Invocation `yaml:",inline"`
 	// ReadyTimeout bounds each wait for a long-running operation
 	// (Configure, ForceCold, Restore).
 	ReadyTimeout time.Duration `yaml:"ready_timeout"`
@@ -58,32 +52,17 @@ type Config struct {
 	// the service. For programs that hold their own credentials.
 	AdminTokens auth.TokenProvider `yaml:"-"`
 	IDTokens    auth.TokenProvider `yaml:"-"`
-
-	coldHeaders    []string
-	instanceHeader string
-	coldBody       drivers.BodyMarkers
 }
 
 // DefaultConfig returns a Config with its defaults set.
 func DefaultConfig() *Config {
 	return &Config{
 		Endpoint:     DefaultEndpoint,
-		Method:       http.MethodGet,
-		Timeout:      30 * time.Second,
+		Invocation:   httpdriver.Invocation{Method: http.MethodGet, Timeout: 30 * time.Second},
 		ReadyTimeout: 10 * time.Minute,
 		PollInterval: 2 * time.Second,
 	}
 }
-
-// SetColdHeaders implements drivers.ColdHeaderSetter: Cloud Run has no
-// cold-start signal, so a header the function sets is the strongest one.
-func (c *Config) SetColdHeaders(cold []string, instance string) {
-	c.coldHeaders, c.instanceHeader = cold, instance
-}
-
-// SetColdBody implements drivers.ColdBodySetter: the function's response
-// body markers, read by the http driver underneath.
-func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.coldBody = m }
 
 // SetURL implements drivers.URLSetter for --target: invocations go to u
 // instead of the service's uri (the token's audience stays the uri).
@@ -128,15 +107,7 @@ func (c *Config) Validate() error {
 			bad("credentials_file", "%v", err)
 		}
 	}
-	if c.Method == "" || strings.ContainsAny(c.Method, " \t\r\n") {
-		bad("method", "%q is not an HTTP method", c.Method)
-	}
-	if _, err := template.New("body").Parse(c.Body); err != nil {
-		bad("body", "%v", err)
-	}
-	if c.Timeout <= 0 {
-		bad("timeout", "must be positive")
-	}
+	errs = append(errs, c.Invocation.Check()...)
 	if c.ReadyTimeout <= 0 {
 		bad("ready_timeout", "must be positive")
 	}

@@ -7,13 +7,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/template"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/coldbench/coldbench/drivers"
+	httpdriver "github.com/coldbench/coldbench/drivers/http"
 )
 
 // Config is the knative driver's settings under a scenario's target block.
@@ -31,13 +31,8 @@ type Config struct {
 	// URL overrides where invocations go; empty means the Service's
 	// status.url.
 	URL string `yaml:"url"`
-	// Method, Body and Headers shape each invocation; Body is a
-	// text/template executed per request with .Seq, .ID and .Phase.
-	Method  string            `yaml:"method"`
-	Body    string            `yaml:"body"`
-	Headers map[string]string `yaml:"headers"`
-	// Timeout bounds one invocation and one API call.
-	Timeout time.Duration `yaml:"timeout"`
+	// Method, Body, Headers and Timeout shape each invocation.
+	httpdriver.Invocation `yaml:",inline"`
 	// ReadyTimeout bounds each wait for the Service to become ready or its
 	// revision to scale (Configure, ForceCold, Restore). Scaling to zero
 	// takes Knative's stable window plus its grace period, about 90 s by
@@ -49,31 +44,16 @@ type Config struct {
 	// Client, when set, is used instead of a client made from the
 	// kubeconfig: tests set client-go's fake dynamic client here.
 	Client dynamic.Interface `yaml:"-"`
-
-	coldHeaders    []string
-	instanceHeader string
-	coldBody       drivers.BodyMarkers
 }
 
 // DefaultConfig returns a Config with its defaults set.
 func DefaultConfig() *Config {
 	return &Config{
-		Method:       http.MethodGet,
-		Timeout:      30 * time.Second,
+		Invocation:   httpdriver.Invocation{Method: http.MethodGet, Timeout: 30 * time.Second},
 		ReadyTimeout: 5 * time.Minute,
 		PollInterval: time.Second,
 	}
 }
-
-// SetColdHeaders implements drivers.ColdHeaderSetter: a header the function
-// sets still marks its own cold starts.
-func (c *Config) SetColdHeaders(cold []string, instance string) {
-	c.coldHeaders, c.instanceHeader = cold, instance
-}
-
-// SetColdBody implements drivers.ColdBodySetter: the function's response
-// body markers, read by the http driver underneath.
-func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.coldBody = m }
 
 // SetURL implements drivers.URLSetter for --target: invocations go to u
 // instead of the Service's URL.
@@ -120,15 +100,7 @@ func (c *Config) Validate() error {
 	if err := c.validateURL(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Method == "" || strings.ContainsAny(c.Method, " \t\r\n") {
-		bad("method", "%q is not an HTTP method", c.Method)
-	}
-	if _, err := template.New("body").Parse(c.Body); err != nil {
-		bad("body", "%v", err)
-	}
-	if c.Timeout <= 0 {
-		bad("timeout", "must be positive")
-	}
+	errs = append(errs, c.Invocation.Check()...)
 	if c.ReadyTimeout <= 0 {
 		bad("ready_timeout", "must be positive")
 	}

@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -91,14 +90,10 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 			return nil, fmt.Errorf("knative %s: the Service has no status.url yet (%s); set url to invoke it elsewhere", d, st)
 		}
 	}
-	hc := httpdriver.DefaultConfig()
-	hc.URL = target
-	hc.Method = cfg.Method
-	hc.Body = cfg.Body
-	hc.Headers = cfg.Headers
-	hc.Timeout = cfg.Timeout
-	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
-	hc.ColdBody = cfg.coldBody
+	hc, err := cfg.HTTP(target)
+	if err != nil {
+		return nil, err
+	}
 	if d.Driver, err = httpdriver.New(hc); err != nil {
 		return nil, err
 	}
@@ -219,30 +214,10 @@ func (d *Driver) replicas(ctx context.Context, rev string) (int, bool, error) {
 	return n, ok, nil
 }
 
-// Invoke implements drivers.Driver. The temperature is decided when the
-// request starts, from the revision's replica count known then.
+// Invoke implements drivers.Driver: the gate decides the temperature
+// (drivers.ReplicaGate.Invoke).
 func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
-	t, epoch := d.gate.Temperature()
-	if t != drivers.Unknown {
-		c.Temp, c.Source = t, drivers.SourcePlatform
-	}
-	err := d.Driver.Invoke(ctx, c)
-	if err != nil || !servedByPod(c.Status) {
-		// No pod answered: the ingress's or activator's error has no temperature.
-		if c.Source == drivers.SourcePlatform {
-			c.Temp, c.Source = drivers.Unknown, drivers.SourceNone
-		}
-		return err
-	}
-	d.gate.Served(epoch)
-	return nil
-}
-
-// servedByPod tells the function's answer from the ingress's or the
-// activator's (404 for an unknown host, 502, 503 and 504); a function's own
-// 5xx cannot be told apart, so no 5xx counts.
-func servedByPod(status int) bool {
-	return status >= 200 && status < 500 && status != http.StatusNotFound
+	return d.gate.Invoke(ctx, d.Driver, c)
 }
 
 // get reads the Service.

@@ -8,10 +8,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
+	httpdriver "github.com/coldbench/coldbench/drivers/http"
 )
 
 // Config is the openfaas driver's settings under a scenario's target block.
@@ -30,14 +30,8 @@ type Config struct {
 	Username     string `yaml:"username"`
 	Password     string `yaml:"password"`
 	PasswordFile string `yaml:"password_file"`
-	// Method, Body and Headers shape each invocation; Body is a
-	// text/template executed per request with .Seq, .ID and .Phase, as in
-	// the http driver.
-	Method  string            `yaml:"method"`
-	Body    string            `yaml:"body"`
-	Headers map[string]string `yaml:"headers"`
-	// Timeout bounds one invocation and one API call.
-	Timeout time.Duration `yaml:"timeout"`
+	// Method, Body, Headers and Timeout shape each invocation.
+	httpdriver.Invocation `yaml:",inline"`
 	// ReadyTimeout bounds each wait for the gateway to report a change
 	// (Configure, ForceCold, Restore).
 	ReadyTimeout time.Duration `yaml:"ready_timeout"`
@@ -45,10 +39,6 @@ type Config struct {
 	// while it waits, and in the background to follow its replica count
 	// for cold-start detection; 0 turns the background reading off.
 	PollInterval time.Duration `yaml:"poll_interval"`
-
-	coldHeaders    []string
-	instanceHeader string
-	coldBody       drivers.BodyMarkers
 }
 
 // Labels and defaults of the OpenFaaS platform.
@@ -62,22 +52,11 @@ const (
 // DefaultConfig returns a Config with its defaults set.
 func DefaultConfig() *Config {
 	return &Config{
-		Method:       http.MethodPost,
-		Timeout:      30 * time.Second,
+		Invocation:   httpdriver.Invocation{Method: http.MethodPost, Timeout: 30 * time.Second},
 		ReadyTimeout: 5 * time.Minute,
 		PollInterval: time.Second,
 	}
 }
-
-// SetColdHeaders implements drivers.ColdHeaderSetter: a header the function
-// sets still marks its own cold starts.
-func (c *Config) SetColdHeaders(cold []string, instance string) {
-	c.coldHeaders, c.instanceHeader = cold, instance
-}
-
-// SetColdBody implements drivers.ColdBodySetter: the function's response
-// body markers, read by the http driver underneath.
-func (c *Config) SetColdBody(m drivers.BodyMarkers) { c.coldBody = m }
 
 // Validate reports every bad setting as a *drivers.FieldError.
 func (c *Config) Validate() error {
@@ -108,15 +87,7 @@ func (c *Config) Validate() error {
 			bad("password_file", "%v", err)
 		}
 	}
-	if c.Method == "" || strings.ContainsAny(c.Method, " \t\r\n") {
-		bad("method", "%q is not an HTTP method", c.Method)
-	}
-	if _, err := template.New("body").Parse(c.Body); err != nil {
-		bad("body", "%v", err)
-	}
-	if c.Timeout <= 0 {
-		bad("timeout", "must be positive")
-	}
+	errs = append(errs, c.Invocation.Check()...)
 	if c.ReadyTimeout <= 0 {
 		bad("ready_timeout", "must be positive")
 	}

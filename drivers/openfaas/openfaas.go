@@ -62,14 +62,10 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := httpdriver.DefaultConfig()
-	hc.URL = cfg.invokeURL()
-	hc.Method = cfg.Method
-	hc.Body = cfg.Body
-	hc.Headers = cfg.Headers
-	hc.Timeout = cfg.Timeout
-	hc.ColdHeaders, hc.InstanceHeader = cfg.coldHeaders, cfg.instanceHeader
-	hc.ColdBody = cfg.coldBody
+	hc, err := cfg.HTTP(cfg.invokeURL())
+	if err != nil {
+		return nil, err
+	}
 	hd, err := httpdriver.New(hc)
 	if err != nil {
 		return nil, err
@@ -107,31 +103,10 @@ func Open(ctx context.Context, cfg *Config) (*Driver, error) {
 	return d, nil
 }
 
-// Invoke implements drivers.Driver. The temperature is decided when the
-// request starts, from the replica count known then.
+// Invoke implements drivers.Driver: the gate decides the temperature
+// (drivers.ReplicaGate.Invoke).
 func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
-	t, epoch := d.gate.Temperature()
-	if t != drivers.Unknown {
-		c.Temp, c.Source = t, drivers.SourcePlatform
-	}
-	err := d.Driver.Invoke(ctx, c)
-	if err != nil || !servedByReplica(c.Status) {
-		// No replica answered: the gateway's own error has no temperature.
-		if c.Source == drivers.SourcePlatform {
-			c.Temp, c.Source = drivers.Unknown, drivers.SourceNone
-		}
-		return err
-	}
-	d.gate.Served(epoch)
-	return nil
-}
-
-// servedByReplica tells a function's answer from the gateway's own: the
-// gateway answers 404 for an unknown function and 5xx when it cannot reach
-// one (502, 503, 504); a function's 5xx cannot be told apart, so no 5xx
-// counts.
-func servedByReplica(status int) bool {
-	return status >= 200 && status < 500 && status != http.StatusNotFound
+	return d.gate.Invoke(ctx, d.Driver, c)
 }
 
 // poll follows the function's replica count until ctx ends. After three

@@ -60,13 +60,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, err
 		}
 	}
-	d := cfg.Driver
-	if d == nil {
-		if d, err = runner.Open(ctx, s); err != nil {
-			return nil, err
-		}
-		defer d.Close()
+	d, release, err := study.Target(ctx, cfg.Driver, s)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	dir, err := study.Dir(study.Capacity, cfg.Dir, cfg.ResultsBase, s)
 	if err != nil {
 		return nil, err
@@ -282,15 +280,7 @@ func instancesDuring(samples []sample, run *results.Run) *results.CapacityInstan
 // record and the reports, and returns the result with the ramp's error.
 func (r *ramp) finish(ctx context.Context, rampErr error) (*Result, error) {
 	rec := r.rec
-	rec.FinishedAt = time.Now().UTC()
-	rec.Complete = rampErr == nil
-	if rampErr != nil {
-		if ctx.Err() != nil {
-			rec.Interrupted = study.Interruption(ctx, rampErr)
-		} else {
-			rec.Error = rampErr.Error()
-		}
-	}
+	rec.Interrupted, rec.Error = study.End(ctx, &rec.Header, rampErr)
 	reached := rec.Result.ReachedMax
 	rec.Result = Analyze(rec.Steps, rec.KneeRise)
 	rec.Result.ReachedMax = reached

@@ -85,18 +85,6 @@ func WithSeed(seed int64) Option {
 	return func(o *options) error { o.seed = uint64(seed); return nil }
 }
 
-// WithGrace sets how long requests still in flight when the run is stopped
-// may take to finish before they are cancelled (default 2 s).
-func WithGrace(d time.Duration) Option {
-	return func(o *options) error {
-		if d < 0 {
-			return errors.New("grace must not be negative")
-		}
-		o.grace = d
-		return nil
-	}
-}
-
 // Engine runs one plan against one driver. It is used once.
 type Engine struct {
 	d    drivers.Driver

@@ -25,16 +25,6 @@ func (e every) At(n uint64) (time.Duration, bool) {
 	return at, at < e.dur
 }
 
-func (e every) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	at, ok := e.At(hits)
-	if !ok {
-		return 0, true
-	}
-	return max(0, at-elapsed), false
-}
-
-func (e every) Rate(time.Duration) float64 { return float64(time.Second) / float64(e.interval) }
-
 var _ scenarios.Schedule = every{}
 
 func plan(phases ...scenarios.PlannedPhase) *scenarios.Plan {

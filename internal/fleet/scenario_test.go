@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	_ "github.com/coldbench/coldbench/drivers/http"
+	_ "github.com/coldbench/coldbench/drivers/openfaas"
 	_ "github.com/coldbench/coldbench/drivers/sim"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -48,6 +49,18 @@ phases:
 		t.Fatal(err)
 	}
 	cases = append(cases, every)
+	// Inline blocks: a platform driver's invocation settings and a
+	// pricing table's overrides stand beside their neighbours.
+	inline, err := scenarios.Parse("inline.yaml", []byte(`
+name: inline
+target: {driver: openfaas, gateway: "http://127.0.0.1:9", function: f, method: PUT, body: "{}", headers: {A: b}, timeout: 5s}
+phases: [{name: a, duration: 1s, rate: 1}]
+tune: {memory: [512], pricing: {table: cloud-run, gb_second: 0.5, granularity: 10ms}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, inline)
 	changed, err := scenarios.Load("smoke")
 	if err != nil {
 		t.Fatal(err)

@@ -134,24 +134,11 @@ func (w *windowed) At(n uint64) (time.Duration, bool) {
 	return at, true
 }
 
-// Pace waits until At(hits), following the schedule contract of package
-// scenarios.
-func (w *windowed) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	at, ok := w.At(hits)
-	if !ok || elapsed >= w.dur {
-		return 0, true
-	}
-	if at <= elapsed {
-		return 0, false
-	}
-	return at - elapsed, false
-}
-
 // Rate is the inner schedule's rate inside the window, 0 outside it.
 func (w *windowed) Rate(elapsed time.Duration) float64 {
 	at := w.base + elapsed
 	if w.empty || at < w.win.from || int64(at) >= w.win.cut.Load() {
 		return 0
 	}
-	return w.inner.Rate(elapsed)
+	return scenarios.Pacer(w.inner, w.dur).Rate(elapsed)
 }

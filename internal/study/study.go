@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldbench/coldbench/drivers"
+	"github.com/coldbench/coldbench/internal/fleet"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -102,4 +104,32 @@ func Interruption(ctx context.Context, err error) string {
 		return "interrupted"
 	}
 	return err.Error()
+}
+
+// End closes the header of a sweep's or a ramp's record: finished now,
+// complete when err is nil, else why it stopped: an interruption when ctx
+// ended, otherwise a failure.
+func End(ctx context.Context, h *results.Header, err error) (interrupted, failure string) {
+	h.FinishedAt = time.Now().UTC()
+	h.Complete = err == nil
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		interrupted = Interruption(ctx, err)
+	default:
+		failure = err.Error()
+	}
+	return interrupted, failure
+}
+
+// Target is d when the caller gives one (and keeps it), else the
+// scenario's target opened, which release closes.
+func Target(ctx context.Context, d drivers.Driver, s *scenarios.Scenario) (_ drivers.Driver, release func(), err error) {
+	if d != nil {
+		return d, func() {}, nil
+	}
+	if d, err = fleet.OpenTarget(ctx, s); err != nil {
+		return nil, nil, err
+	}
+	return d, func() { d.Close() }, nil
 }

@@ -60,7 +60,7 @@ type Result struct {
 // prewarm: it does not implement drivers.Configurer.
 var ErrNotConfigurable = errors.New("the driver cannot change memory or prewarm (it does not implement drivers.Configurer)")
 
-// Run sweeps cfg's plan. The function's configuration before the sweep is
+// Run runs cfg's sweep. The function's configuration before the sweep is
 // put back at the end, also when a setting fails and when ctx is cancelled
 // (with a fresh context, so a cancelled ctx does not skip it). tune.json
 // is rewritten after every setting, so an interrupted sweep leaves a
@@ -69,27 +69,25 @@ var ErrNotConfigurable = errors.New("the driver cannot change memory or prewarm 
 // error.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	s := cfg.Scenario
-	plan := cfg.Sweep
-	if plan == nil {
-		if plan, err = NewSweep(s); err != nil {
+	sweep := cfg.Sweep
+	if sweep == nil {
+		if sweep, err = NewSweep(s); err != nil {
 			return nil, err
 		}
 	}
-	d := cfg.Driver
-	if d == nil {
-		if d, err = runner.Open(ctx, s); err != nil {
-			return nil, err
-		}
-		defer d.Close()
+	d, release, err := study.Target(ctx, cfg.Driver, s)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	conf, ok := d.(drivers.Configurer)
 	if !ok {
 		return nil, fmt.Errorf("tune with driver %s: %w", s.Target.Driver, ErrNotConfigurable)
 	}
-	if plan.Mechanism == cost.KeepWarm && plan.KeepWarmEvery <= 0 {
+	if sweep.Mechanism == cost.KeepWarm && sweep.KeepWarmEvery <= 0 {
 		return nil, errors.New("tune: keep-warm pings need a positive period (tune.keep_warm.every)")
 	}
-	orig, err := original(ctx, d, plan, s.Target.Driver)
+	orig, err := original(ctx, d, sweep, s.Target.Driver)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +95,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	sw := &sweeper{cfg: cfg, plan: plan, d: d, conf: conf, dir: dir, rec: newRecord(cfg, plan, orig), out: cfg.Progress}
+	sw := &sweeper{cfg: cfg, sweep: sweep, d: d, conf: conf, dir: dir, rec: newRecord(cfg, sweep, orig), out: cfg.Progress}
 	if sw.out == nil {
 		sw.out = io.Discard
 	}
@@ -127,15 +125,15 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 // original learns the function's setting before the sweep, the one put
 // back at the end: from the driver, which knows, else from the scenario's
 // tune.current.
-func original(ctx context.Context, d drivers.Driver, plan *Sweep, driver string) (results.TuneOriginal, error) {
+func original(ctx context.Context, d drivers.Driver, sweep *Sweep, driver string) (results.TuneOriginal, error) {
 	desc, ok := d.(drivers.Describer)
-	if !ok && plan.Current != nil {
-		return results.TuneOriginal{MemoryMB: plan.Current.MemoryMB, Prewarm: plan.Current.Prewarm, Source: "scenario"}, nil
+	if !ok && sweep.Current != nil {
+		return results.TuneOriginal{MemoryMB: sweep.Current.MemoryMB, Prewarm: sweep.Current.Prewarm, Source: "scenario"}, nil
 	}
 	if !ok {
 		return results.TuneOriginal{}, fmt.Errorf("tune with driver %s: it cannot report the current setting (no drivers.Describer); set tune.current or --current so that it can be restored", driver)
 	}
-	dctx, cancel := context.WithTimeout(ctx, plan.StepTimeout)
+	dctx, cancel := context.WithTimeout(ctx, sweep.StepTimeout)
 	defer cancel()
 	de, err := desc.Describe(dctx)
 	if err != nil {
@@ -146,28 +144,28 @@ func original(ctx context.Context, d drivers.Driver, plan *Sweep, driver string)
 
 // sweeper is one tuning run in progress.
 type sweeper struct {
-	cfg  Config
-	plan *Sweep
-	d    drivers.Driver
-	conf drivers.Configurer
-	dir  string
-	rec  *results.Tune
-	out  io.Writer
+	cfg   Config
+	sweep *Sweep
+	d     drivers.Driver
+	conf  drivers.Configurer
+	dir   string
+	rec   *results.Tune
+	out   io.Writer
 }
 
 // current is the setting the recommendation is compared with: the
 // scenario's tune.current when it gives one, else the original.
 func (sw *sweeper) current() drivers.Settings {
-	if c := sw.plan.Current; c != nil {
+	if c := sw.sweep.Current; c != nil {
 		return *c
 	}
 	return drivers.Settings{MemoryMB: sw.rec.Original.MemoryMB, Prewarm: sw.rec.Original.Prewarm}
 }
 
-// settings lists what to measure: the plan's, plus the current setting
-// when the plan leaves it out, so that the change can be told.
+// settings lists what to measure: the sweep's, plus the current setting
+// when the sweep leaves it out, so that the change can be told.
 func (sw *sweeper) settings() []drivers.Settings {
-	list := append([]drivers.Settings(nil), sw.plan.Settings...)
+	list := append([]drivers.Settings(nil), sw.sweep.Settings...)
 	o := sw.current()
 	for _, s := range list {
 		if s == o {
@@ -181,7 +179,7 @@ func (sw *sweeper) settings() []drivers.Settings {
 // when ctx ends. Each finished setting is written to tune.json at once.
 func (sw *sweeper) run(ctx context.Context) error {
 	list := sw.settings()
-	p := sw.plan
+	p := sw.sweep
 	fmt.Fprintf(sw.out, "tuning %s: %d settings, %d cold and %d warm samples each%s; pricing %s, traffic %s\n",
 		sw.cfg.Scenario.Name, len(list), p.ColdSamples, p.WarmSamples, phasesNote(sw.cfg.Scenario, p),
 		p.Table.Name, p.TrafficDesc)
@@ -237,7 +235,7 @@ func phasesNote(s *scenarios.Scenario, p *Sweep) string {
 
 // measure configures one setting and measures it into ts.
 func (sw *sweeper) measure(ctx context.Context, set drivers.Settings, ts *results.TuneSetting) error {
-	p := sw.plan
+	p := sw.sweep
 	platform := set // what the platform is asked for
 	if p.Mechanism == cost.KeepWarm {
 		platform.Prewarm = 0 // the pings do the prewarming
@@ -349,7 +347,7 @@ func (sw *sweeper) makeCold(ctx context.Context) error {
 	if f, ok := sw.d.(drivers.ColdForcer); ok {
 		return sw.step(ctx, f.ForceCold)
 	}
-	t := time.NewTimer(idleGap(sw.plan.KeepAlive))
+	t := time.NewTimer(idleGap(sw.sweep.KeepAlive))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -366,9 +364,9 @@ func idleGap(keepAlive time.Duration) time.Duration {
 	return keepAlive + max(keepAlive/10, 50*time.Millisecond)
 }
 
-// step runs a control-plane call with the plan's step timeout.
+// step runs a control-plane call with the sweep's step timeout.
 func (sw *sweeper) step(ctx context.Context, f func(context.Context) error) error {
-	sctx, cancel := context.WithTimeout(ctx, sw.plan.StepTimeout)
+	sctx, cancel := context.WithTimeout(ctx, sw.sweep.StepTimeout)
 	defer cancel()
 	return f(sctx)
 }
@@ -377,7 +375,7 @@ func (sw *sweeper) step(ctx context.Context, f func(context.Context) error) erro
 // the driver's drivers.Restorer when it has one (it knows everything it
 // changed), else by configuring the original memory and prewarm.
 func (sw *sweeper) restore(orig results.TuneOriginal) error {
-	ctx, cancel := context.WithTimeout(context.Background(), sw.plan.StepTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), sw.sweep.StepTimeout)
 	defer cancel()
 	if r, ok := sw.d.(drivers.Restorer); ok {
 		return r.Restore(ctx)
@@ -389,15 +387,7 @@ func (sw *sweeper) restore(orig results.TuneOriginal) error {
 // returns the result with the sweep's error, if any.
 func (sw *sweeper) finish(ctx context.Context, sweepErr error) (*Result, error) {
 	rec := sw.rec
-	rec.FinishedAt = time.Now().UTC()
-	rec.Complete = sweepErr == nil
-	if sweepErr != nil {
-		if ctx.Err() != nil {
-			rec.Interrupted = study.Interruption(ctx, sweepErr)
-		} else {
-			rec.Error = sweepErr.Error()
-		}
-	}
+	rec.Interrupted, rec.Error = study.End(ctx, &rec.Header, sweepErr)
 	rec.Recommendation = Recommend(rec)
 	var errs []error
 	if err := results.WriteTune(sw.dir, rec); err != nil {

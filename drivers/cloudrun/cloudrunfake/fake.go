@@ -178,13 +178,6 @@ func (f *Fake) FailRollout(msg string) {
 	f.failOp = msg
 }
 
-// Calls lists the Admin API calls received, as "METHOD /path".
-func (f *Fake) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
 // Truth is the ground truth of the request that carried X-Request-Id id.
 func (f *Fake) Truth(id string) (Truth, bool) {
 	f.mu.Lock()

@@ -120,7 +120,6 @@ type Server struct {
 	truth     []Invocation
 	calls     map[string]int
 	failures  map[string][]*pendingFailure
-	nextID    int
 }
 
 type pendingFailure struct {

@@ -119,13 +119,6 @@ func (g *Gateway) TruthByID(id string) (Truth, bool) {
 	return t, ok
 }
 
-// Calls lists the /system calls received, as "METHOD /path".
-func (g *Gateway) Calls() []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]string(nil), g.calls...)
-}
-
 // FailNext makes the next /system call with this method and path answer
 // status with msg instead, after authentication. Failures queue up.
 func (g *Gateway) FailNext(method, path string, status int, msg string) {
