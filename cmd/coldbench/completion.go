@@ -13,10 +13,6 @@ import (
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-func init() {
-	commands["completion"] = command{"print a shell completion script: completion bash|zsh|fish", completionCommand}
-}
-
 // flagSetSeen, when set, is told of every flag set newFlags makes, with its
 // positional-argument synopsis. The completion scripts are generated from
 // what the commands themselves define, by running each with -h.

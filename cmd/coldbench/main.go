@@ -50,13 +50,20 @@ var commands = map[string]command{
 	"compare":   {"regression verdict of a run against a baseline run (exit 1 when a gated metric is worse)", compareCommand},
 	"demo":      {"run the built-in demo against the built-in emulator", demoCommand},
 	"plan":      {"capacity planning: a stepped ramp to the break point, then a projection", planCommand},
-	"report":    {"re-render a stored run (text, json, md, html, hgrm, csv)", reportCommand},
+	"report":    {"re-render a stored run, tuning run or capacity plan (text, json, md, html, hgrm, csv, vegeta)", reportCommand},
 	"run":       {"replay a scenario once and write a run directory", runCommand},
 	"scenarios": {"list the built-in scenarios", scenariosCommand},
 	"sim":       {"run the FaaS emulator on its own", simCommand},
+	"trend":     {"the history of many runs (a nightly job's): gated metrics, regressions, baselines", trendCommand},
 	"tune":      {"sweep memory × prewarm settings and recommend one, with costs", tuneCommand},
 	"validate":  {"check scenario files; report every error with file:line:column", validateCommand},
 	"version":   {"print the version", versionCommand},
+}
+
+// completion reads the table to describe every command, so it joins the
+// table here: in the literal it would be an initialization cycle.
+func init() {
+	commands["completion"] = command{"print a shell completion script: completion bash|zsh|fish", completionCommand}
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -16,10 +16,6 @@ import (
 	"github.com/coldbench/coldbench/results"
 )
 
-func init() {
-	commands["trend"] = command{"the history of many runs (a nightly job's): gated metrics, regressions, baselines", trendCommand}
-}
-
 // trendFormats are what trend renders.
 var trendFormats = []string{"md", "html", "json"}
 
