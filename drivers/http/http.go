@@ -55,6 +55,9 @@ type Config struct {
 	// SigV4, when present, signs every request with AWS Signature
 	// Version 4 (IAM-authenticated Lambda function URLs).
 	SigV4 *SigV4Config `yaml:"sigv4"`
+	// Client is the HTTP client: "" or "net/http" (the default), or
+	// "fasthttp" (fast.go), HTTP/1.1 only and without sigv4.
+	Client string `yaml:"client"`
 
 	// Platform is set by drivers built on this one (the sim driver) to read
 	// a platform's own signal before the generic headers.
@@ -135,6 +138,14 @@ func (c *Config) Validate() error {
 	if err := c.SigV4.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	switch {
+	case c.Client != "" && c.Client != "net/http" && c.Client != ClientFast:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: fmt.Sprintf("%q: want net/http or %s", c.Client, ClientFast)})
+	case c.Client == ClientFast && c.HTTP2:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: ClientFast + " speaks HTTP/1.1 only: not with http2"})
+	case c.Client == ClientFast && c.SigV4 != nil:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: ClientFast + " does not sign requests: not with sigv4"})
+	}
 	for _, f := range []struct{ field, path string }{{"tls.ca_file", c.TLS.CAFile}, {"tls.cert_file", c.TLS.CertFile}, {"tls.key_file", c.TLS.KeyFile}} {
 		if f.path == "" {
 			continue
@@ -157,7 +168,8 @@ type Driver struct {
 	hdr    http.Header // cfg.Headers canonicalized once; requests share the value slices
 	idKey  string      // canonical RequestIDHeader
 	cold   []string
-	sig    *signer // nil unless the config has a sigv4: block
+	sig    *signer     // nil unless the config has a sigv4: block
+	fast   *fastClient // nil unless client: fasthttp
 }
 
 var _ drivers.Driver = (*Driver)(nil)
@@ -195,6 +207,11 @@ func New(cfg *Config) (*Driver, error) {
 	}
 	if cfg.SigV4 != nil {
 		if d.sig, err = newSigner(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Client == ClientFast {
+		if d.fast, err = newFastClient(cfg, d.u); err != nil {
 			return nil, err
 		}
 	}
@@ -284,6 +301,9 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		body = bytes.NewReader(d.static)
 	}
 
+	if d.fast != nil {
+		return d.invokeFastCall(ctx, c, buf)
+	}
 	t := getTracer()
 	defer t.put()
 	// The timeout covers the whole exchange, body included, as an
@@ -414,6 +434,9 @@ func ParseMillis(v string) time.Duration {
 // Close implements drivers.Driver.
 func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
+	if d.fast != nil {
+		d.fast.hc.CloseIdleConnections()
+	}
 	return nil
 }
 
