@@ -103,6 +103,7 @@ func (f *fastClient) dial(addr string) (net.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
+	hosts := []string{host}
 	if _, err := netip.ParseAddr(host); err != nil {
 		t0 := time.Now()
 		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
@@ -113,18 +114,29 @@ func (f *fastClient) dial(addr string) (net.Conn, error) {
 		if len(ips) == 0 {
 			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 		}
-		host = ips[0].Unmap().String()
+		hosts = hosts[:0]
+		for _, ip := range ips {
+			hosts = append(hosts, ip.Unmap().String())
+		}
 	}
-	t0 := time.Now()
-	conn, err := f.dialer.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
-	nt.Connect = time.Since(t0)
+	// The addresses in turn, the first that answers wins (no happy
+	// eyeballs: connect time is one connect's).
+	var conn net.Conn
+	for _, h := range hosts {
+		t0 := time.Now()
+		conn, err = f.dialer.DialContext(ctx, "tcp", net.JoinHostPort(h, port))
+		nt.Connect = time.Since(t0)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if f.tls != nil {
 		tc := f.tls.Clone()
 		tc.ServerName = f.sni
-		t0 = time.Now()
+		t0 := time.Now()
 		tconn := tls.Client(conn, tc)
 		if err := tconn.HandshakeContext(ctx); err != nil {
 			conn.Close()
@@ -136,11 +148,19 @@ func (f *fastClient) dial(addr string) (net.Conn, error) {
 	nt.NewConn = true
 	if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
 		f.mu.Lock()
+		if len(f.fresh) >= maxFresh {
+			// Connections whose first request failed before a response
+			// are never claimed: forget them all rather than grow.
+			clear(f.fresh)
+		}
 		f.fresh[a.AddrPort()] = nt
 		f.mu.Unlock()
 	}
 	return conn, nil
 }
+
+// maxFresh bounds the connections waiting for their first response.
+const maxFresh = 4096
 
 // netTimings is the dial's times when resp came over a connection this is
 // the first request of; zero for a reused connection.
