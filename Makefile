@@ -147,7 +147,7 @@ report-screenshot: build
 # Side by side with vegeta, bombardier and wrk on loopback (internal/bench):
 # installs its peers (vegeta and bombardier with go install into bin/tools,
 # wrk from Debian, which needs root), prints the tables and writes them into
-# BENCHMARKS.md, raw numbers in BENCHMARKS.json. About 40 minutes on 2 cores
+# BENCHMARKS.md, raw numbers in BENCHMARKS.json. About 50 minutes on 2 cores
 # (the 5 M-request memory runs take 500 s each); BENCH_QUICK=1 for a smaller
 # run of about 6; BENCH_FLAGS passes flags to benchrun (-h lists them). Not
 # part of `make test`.

@@ -14,7 +14,8 @@ import (
 // server that answers at once: allocations and CPU on the client side are
 // what a load generator spends per request. "get" is the plainest request
 // (a static GET with a request id header); "post-template" executes a body
-// template per request.
+// template per request; the -fasthttp ones are the same on the fasthttp
+// client.
 func BenchmarkInvoke(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
@@ -26,6 +27,13 @@ func BenchmarkInvoke(b *testing.B) {
 		{"post-template", func(c *httpdriver.Config) {
 			c.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
 			c.Method = http.MethodPost
+		}},
+		// The same two on the fasthttp client (client: fasthttp).
+		{"get-fasthttp", func(c *httpdriver.Config) { c.Client = httpdriver.ClientFast }},
+		{"post-template-fasthttp", func(c *httpdriver.Config) {
+			c.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
+			c.Method = http.MethodPost
+			c.Client = httpdriver.ClientFast
 		}},
 	}
 	for _, tc := range cases {

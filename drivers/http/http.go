@@ -57,6 +57,9 @@ type Config struct {
 	// SigV4, when present, signs every request with AWS Signature
 	// Version 4 (IAM-authenticated Lambda function URLs).
 	SigV4 *SigV4Config `yaml:"sigv4"`
+	// Client is the HTTP client: "" or "net/http" (the default), or
+	// "fasthttp" (fast.go), HTTP/1.1 only and without sigv4.
+	Client string `yaml:"client"`
 
 	// Platform is set by drivers built on this one (the sim driver) to read
 	// a platform's own signal before the generic headers.
@@ -140,6 +143,14 @@ func (c *Config) Validate() error {
 	if err := c.SigV4.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	switch {
+	case c.Client != "" && c.Client != "net/http" && c.Client != ClientFast:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: fmt.Sprintf("%q: want net/http or %s", c.Client, ClientFast)})
+	case c.Client == ClientFast && c.HTTP2:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: ClientFast + " speaks HTTP/1.1 only: not with http2"})
+	case c.Client == ClientFast && c.SigV4 != nil:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: ClientFast + " does not sign requests: not with sigv4"})
+	}
 	for _, f := range []struct{ field, path string }{{"tls.ca_file", c.TLS.CAFile}, {"tls.cert_file", c.TLS.CertFile}, {"tls.key_file", c.TLS.KeyFile}} {
 		if f.path == "" {
 			continue
@@ -164,6 +175,7 @@ type Driver struct {
 	cold   []string
 	sig    *signer             // nil unless the config has a sigv4: block
 	marks  *drivers.BodyReader // nil unless cold.body names fields
+	fast   *fastClient         // nil unless client: fasthttp
 }
 
 var _ drivers.Driver = (*Driver)(nil)
@@ -209,6 +221,15 @@ func New(cfg *Config) (*Driver, error) {
 	}
 	if d.marks, err = drivers.NewBodyReader(cfg.ColdBody); err != nil {
 		return nil, err
+	}
+	if cfg.Client == ClientFast {
+		if d.marks != nil {
+			// fast.go drains the body without parsing it.
+			return nil, fmt.Errorf("client: fasthttp does not read cold.body markers; use the default client")
+		}
+		if d.fast, err = newFastClient(cfg, d.u); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -293,6 +314,9 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 		body = bytes.NewReader(d.static)
 	}
 
+	if d.fast != nil {
+		return d.invokeFastCall(ctx, c, buf)
+	}
 	t := getTracer()
 	defer t.put()
 	// The timeout covers the whole exchange, body included, as an
@@ -436,6 +460,9 @@ func ParseMillis(v string) time.Duration {
 // Close implements drivers.Driver.
 func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
+	if d.fast != nil {
+		d.fast.hc.CloseIdleConnections()
+	}
 	return nil
 }
 

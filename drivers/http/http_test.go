@@ -45,4 +45,18 @@ func TestConformance(t *testing.T) {
 			}))
 		})
 	}
+	t.Run("fasthttp", func(t *testing.T) {
+		drivertest.RunConformanceTests(t, drivertest.HarnessFunc(func(t *testing.T) drivers.Driver {
+			srv := httptest.NewServer(coldOnce())
+			t.Cleanup(srv.Close)
+			cfg := httpdriver.DefaultConfig()
+			cfg.URL, cfg.Client = srv.URL, httpdriver.ClientFast
+			cfg.SetColdHeaders([]string{"X-Cold"}, "X-Instance")
+			d, err := httpdriver.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}))
+	})
 }

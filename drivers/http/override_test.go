@@ -15,6 +15,12 @@ import (
 // configured ones), but not Host; a call without one sends the
 // configuration's request.
 func TestRequestOverride(t *testing.T) {
+	for _, client := range []string{"net/http", ClientFast} {
+		t.Run(client, func(t *testing.T) { testRequestOverride(t, client) })
+	}
+}
+
+func testRequestOverride(t *testing.T, client string) {
 	type seen struct{ method, uri, host, body, a, b string }
 	got := make(chan seen, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -23,7 +29,7 @@ func TestRequestOverride(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := DefaultConfig()
-	cfg.URL = srv.URL + "/base?q=1"
+	cfg.URL, cfg.Client = srv.URL+"/base?q=1", client
 	cfg.Method = http.MethodPut
 	cfg.Body = "configured"
 	cfg.Headers = map[string]string{"X-A": "config", "X-B": "config"}

@@ -41,29 +41,31 @@ func TestTraceHeaders(t *testing.T) {
 		// Trace context off: nothing is sent.
 		{"off", drivers.TraceContext{}, nil, "", ""},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := httpdriver.DefaultConfig()
-			cfg.URL, cfg.Headers = srv.URL, tt.static
-			d, err := httpdriver.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			c := drivers.Call{ID: "x", Trace: tt.tc}
-			if err := d.Invoke(context.Background(), &c); err != nil {
-				t.Fatal(err)
-			}
-			h := <-got
-			if v := h.Values("Traceparent"); tt.parent == "" && len(v) != 0 || tt.parent != "" && (len(v) != 1 || v[0] != tt.parent) {
-				t.Errorf("traceparent %q, want %q", v, tt.parent)
-			}
-			if tt.parent != "" && !traceparentRE.MatchString(tt.parent) {
-				t.Errorf("test row's traceparent %q is not version 00", tt.parent)
-			}
-			if v := h.Get("Tracestate"); v != tt.state {
-				t.Errorf("tracestate %q, want %q", v, tt.state)
-			}
-		})
+		for _, client := range []string{"net/http", httpdriver.ClientFast} {
+			t.Run(client+"/"+tt.name, func(t *testing.T) {
+				cfg := httpdriver.DefaultConfig()
+				cfg.URL, cfg.Headers, cfg.Client = srv.URL, tt.static, client
+				d, err := httpdriver.New(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				c := drivers.Call{ID: "x", Trace: tt.tc}
+				if err := d.Invoke(context.Background(), &c); err != nil {
+					t.Fatal(err)
+				}
+				h := <-got
+				if v := h.Values("Traceparent"); tt.parent == "" && len(v) != 0 || tt.parent != "" && (len(v) != 1 || v[0] != tt.parent) {
+					t.Errorf("traceparent %q, want %q", v, tt.parent)
+				}
+				if tt.parent != "" && !traceparentRE.MatchString(tt.parent) {
+					t.Errorf("test row's traceparent %q is not version 00", tt.parent)
+				}
+				if v := h.Get("Tracestate"); v != tt.state {
+					t.Errorf("tracestate %q, want %q", v, tt.state)
+				}
+			})
+		}
 	}
 }
 

@@ -70,9 +70,15 @@ func timeout(d time.Duration) time.Duration { return 2*d + 60*time.Second }
 type Coldbench struct {
 	Bin, URL, Dir string
 	MaxInFlight   int
+	Client        string // the http driver's client: "" (net/http) or "fasthttp"
 }
 
-func (g *Coldbench) Name() string { return "coldbench" }
+func (g *Coldbench) Name() string {
+	if g.Client != "" {
+		return "coldbench-" + g.Client
+	}
+	return "coldbench"
+}
 
 func (g *Coldbench) Run(ctx context.Context, rate int, d time.Duration, _ bool) (Probe, error) {
 	dir, err := os.MkdirTemp(g.Dir, "coldbench-")
@@ -83,17 +89,21 @@ func (g *Coldbench) Run(ctx context.Context, rate int, d time.Duration, _ bool) 
 	scen := filepath.Join(dir, "bench.yaml")
 	// Latency-gap inference stays on (the default): the benchmark measures
 	// what a user's run costs.
+	client := ""
+	if g.Client != "" {
+		client = "\n  client: " + g.Client
+	}
 	yaml := fmt.Sprintf(`name: bench
 target:
   driver: http
   url: %s
-  timeout: 10s
+  timeout: 10s%s
 max_in_flight: %d
 phases:
   - name: load
     duration: %s
     rate: %d/s
-`, g.URL, g.MaxInFlight, d, rate)
+`, g.URL, client, g.MaxInFlight, d, rate)
 	if err := os.WriteFile(scen, []byte(yaml), 0o644); err != nil {
 		return Probe{}, err
 	}

@@ -46,7 +46,7 @@ type Report struct {
 }
 
 // Tools are the open-model generators compared, in table order.
-var Tools = []string{"coldbench", "vegeta", "bombardier"}
+var Tools = []string{"coldbench", "coldbench-fasthttp", "vegeta", "bombardier"}
 
 // AdaptRates keeps the asked rates at or under half wrk's closed-loop
 // ceiling — rates every generator can be expected to sustain on this
@@ -199,7 +199,8 @@ func (r *Report) Markdown() string {
 	}
 
 	if len(r.RSS) > 0 {
-		fmt.Fprintf(&b, "\n**Peak RSS of long runs** at %d/s (vegeta: attack + report processes):\n\n| requests | coldbench | vegeta | bombardier |\n|---:|---:|---:|---:|\n", c.RSSRate)
+		fmt.Fprintf(&b, "\n**Peak RSS of long runs** at %d/s (vegeta: attack + report processes):\n\n| requests | %s |\n|---:|%s\n",
+			c.RSSRate, strings.Join(Tools, " | "), strings.Repeat("---:|", len(Tools)))
 		for _, n := range c.RSSCounts {
 			cells := map[string]string{}
 			for _, p := range r.RSS {

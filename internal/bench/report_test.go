@@ -81,7 +81,8 @@ func TestReadVegeta(t *testing.T) {
 
 func TestMarkdownRatios(t *testing.T) {
 	r := &Report{
-		Config:    Config{P99Bound: 10 * time.Millisecond, Rates: []int{5000}, RateCount: 100_000, Rounds: 1},
+		Config:    Config{P99Bound: 10 * time.Millisecond, Rates: []int{5000}, RateCount: 100_000, Rounds: 1, RSSRate: 10_000, RSSCounts: []int64{1_000_000}},
+		RSS:       []Probe{{Tool: "coldbench", Planned: 1_000_000, Usage: Usage{MaxRSS: []int64{30 << 20}}}},
 		Sustained: map[string][]int{"coldbench": {3000, 4000, 5000}, "vegeta": {2000, 2000, 9000}, "bombardier": {8000}},
 		Rated: []Probe{
 			{Tool: "coldbench", Rate: 5000, Planned: 100_000, OK: 100_000, Sent: 100_000, P99: 2 * time.Millisecond,
@@ -98,6 +99,8 @@ func TestMarkdownRatios(t *testing.T) {
 		"| 5000 | vegeta | 0.9900 | 4.00 | 20.0 MiB | 4.000 | – | 1.00 | 1.00 |",
 		"| 5000 | bombardier | 1.0000 | 1.00 | 10.0 MiB | 3.000 | – | 0.25 | 0.75 |",
 		"| coldbench | 4000 | 2.00 |", "| bombardier | 8000 | 4.00 |",
+		// every tool has a column of the memory table, "–" where it did not run
+		"| requests | coldbench | coldbench-fasthttp | vegeta | bombardier |", "| 1 M | 30.0 MiB | – | – | – |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)

@@ -132,15 +132,26 @@ func TestTargetFaults(t *testing.T) {
 			return strings.Replace(httpServer(t, okHandler), "http://", "https://", 1), nil
 		}, drivers.Connect},
 	}
-	baseline := runtime.NumGoroutine()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	baseline := liveGoroutines()
+	for _, client := range clients {
+		for _, tt := range tests {
+			runFault(t, client, tt, baseline)
+		}
+	}
+}
+
+// clients are the http driver's clients; the fault suite runs on each.
+var clients = []string{"net/http", httpdriver.ClientFast}
+
+func runFault(t *testing.T, client string, tt faultCase, baseline int) {
+	{
+		t.Run(client+"/"+tt.name, func(t *testing.T) {
 			func() {
 				// The servers and the driver close at the end of this
 				// function's subtest scope, before the leak check.
 				url, edit := tt.target(t)
 				cfg := httpdriver.DefaultConfig()
-				cfg.URL = url
+				cfg.URL, cfg.Client = url, client
 				if edit != nil {
 					edit(cfg)
 				}
@@ -171,7 +182,7 @@ func TestTargetFaults(t *testing.T) {
 		})
 		// t.Cleanup of the subtest has run: servers are closed.
 		if !t.Failed() {
-			settleGoroutines(t, baseline, tt.name)
+			settleGoroutines(t, baseline, client+"/"+tt.name)
 		}
 	}
 }
@@ -183,6 +194,12 @@ func TestTargetFaults(t *testing.T) {
 //
 // Not parallel: memory statistics are the whole process's.
 func TestHugeBody(t *testing.T) {
+	for _, client := range clients {
+		t.Run(client, func(t *testing.T) { hugeBody(t, client) })
+	}
+}
+
+func hugeBody(t *testing.T, client string) {
 	const size = 1 << 30
 	var written atomic.Int64
 	chunk := make([]byte, 64<<10)
@@ -198,7 +215,7 @@ func TestHugeBody(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	cfg := httpdriver.DefaultConfig()
-	cfg.URL = srv.URL
+	cfg.URL, cfg.Client = srv.URL, client
 	d, err := httpdriver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +342,7 @@ func settleGoroutines(t *testing.T, baseline int, after string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n := runtime.NumGoroutine()
+		n := liveGoroutines()
 		if n <= baseline {
 			return
 		}
@@ -336,6 +353,21 @@ func settleGoroutines(t *testing.T, baseline int, after string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// liveGoroutines counts the process's goroutines except fasthttp's
+// idle-connection cleaners: one per client, it sleeps out its idle
+// period (90 s) after Close and then exits, holding no connection.
+func liveGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, "fasthttp.(*HostClient).connsCleaner") {
+			n++
+		}
+	}
+	return n
 }
 
 func outcomeCounts(o [drivers.NumOutcomes]int64) map[string]int64 {

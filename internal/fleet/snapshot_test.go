@@ -187,9 +187,10 @@ func TestSnapshotDeltaRejected(t *testing.T) {
 }
 
 // BenchmarkSnapshot measures an agent's snapshot: copying its tally out of
-// the engine and encoding it, and its size. whole is every histogram in
-// HdrHistogram's zlib encoding (what agents sent before deltas); delta is
-// a stream's steady state, 2 000 requests recorded since the last one.
+// the engine and encoding it, and its size, with 2 000 requests recorded
+// since the last one (the merge that adds them is in the loop too). whole
+// is every histogram whole (results.EncodeHistogram), as without a
+// stream's state; delta is a stream's steady state.
 func BenchmarkSnapshot(b *testing.B) {
 	in := sampleTally(time.Now(), 20000)
 	more := sampleTally(time.Now(), 2000)
