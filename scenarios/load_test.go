@@ -328,8 +328,16 @@ func TestSetTarget(t *testing.T) {
 	if s.Target.Driver != "fake" || s.Target.Config.(*fakeConfig).URL != "https://fn.example/run" {
 		t.Errorf("URLSetter target = %+v", s.Target)
 	}
+	// The override is kept beside the source, which stays as parsed: an
+	// agent in another process gets both and applies it the same way.
+	if s.TargetURL != "https://fn.example/run" || string(s.Source) != ok {
+		t.Errorf("after SetTarget: TargetURL %q, source changed %v", s.TargetURL, string(s.Source) != ok)
+	}
 	if err := SetTarget(s, "nonsense"); err == nil {
 		t.Error("SetTarget(nonsense) succeeded; want the driver's error")
+	}
+	if s.TargetURL != "https://fn.example/run" {
+		t.Errorf("a refused SetTarget recorded TargetURL %q", s.TargetURL)
 	}
 	s.Target = Target{Driver: "fakenourl"}
 	if err := SetTarget(s, "https://fn.example/run"); err != nil {

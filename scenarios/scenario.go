@@ -43,9 +43,12 @@ type Scenario struct {
 	// Source is the YAML text it was parsed from, kept beside each run so
 	// the run can be reproduced.
 	Source []byte `yaml:"-"`
-	// changed is set when s was changed in Go after Parse, so that
-	// Source no longer says all of it (YAML).
-	changed bool
+	// TargetURL is the URL SetTarget pointed s at (`--target URL`), empty
+	// when none: an override that Source does not say. A controller sends
+	// agents Source and TargetURL, and each applies it with SetTarget.
+	// Other changes made in Go after Parse reach no agent in another
+	// process.
+	TargetURL string `yaml:"-"`
 }
 
 // Target names the driver and carries its settings. In YAML the settings sit

@@ -69,9 +69,17 @@ func (s *Scenario) SetDefaults() {
 // SetTarget points s at url, for `--target URL`: when the driver's
 // configuration takes a URL (drivers.URLSetter) it is set there; otherwise
 // the target becomes the "http" driver with its default configuration and
-// that URL.
+// that URL. It records url in s.TargetURL, for agents in other processes,
+// which apply it to s.Source with SetTarget too.
 func SetTarget(s *Scenario, url string) error {
-	s.changed = true
+	if err := setTarget(s, url); err != nil {
+		return err
+	}
+	s.TargetURL = url
+	return nil
+}
+
+func setTarget(s *Scenario, url string) error {
 	if s.Target.Config == nil && s.Target.Driver != "" {
 		if f, err := drivers.Lookup(s.Target.Driver); err == nil {
 			s.Target.Config = f.Config()

@@ -221,11 +221,8 @@ func (a *Agent) prepare(ctx context.Context, asg *pb.Assignment, log *slog.Logge
 	s, plan := a.take(asg, part, parts)
 	if s == nil {
 		var err error
-		if s, err = scenarios.Parse(asg.GetScenarioFile(), []byte(asg.GetScenarioYaml())); err != nil {
-			return nil, invalidError{fmt.Errorf("scenario: %w", err)}
-		}
-		if asg.GetSeed() != 0 {
-			s.Seed = asg.GetSeed()
+		if s, err = receiveScenario(asg); err != nil {
+			return nil, invalidError{err}
 		}
 	}
 	if err := a.o.allow.CheckTarget(s); err != nil {

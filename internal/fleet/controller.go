@@ -222,19 +222,15 @@ func (ctl *Controller) Start(ctx context.Context) error {
 		return err
 	}
 
-	// Agents in other processes parse the scenario from its YAML; an
-	// agent in this one is handed it, compiled.
-	var (
-		data []byte
-		err  error
-	)
+	// Agents in other processes parse the scenario from the text it was
+	// parsed from here (scenario.go); an agent in this one is handed it,
+	// compiled. A scenario built in Go has no text to send.
 	for _, c := range ctl.conns {
-		if c.ep.local == nil && data == nil {
-			if data, err = ctl.cfg.Scenario.YAML(); err != nil {
-				return err
-			}
+		if c.ep.local == nil && len(ctl.cfg.Scenario.Source) == 0 {
+			return fmt.Errorf("agent %s: scenario %s has no source text to send (built in Go, it can run only on an agent in this process)", c.ep.Name, ctl.cfg.Scenario.Name)
 		}
 	}
+	var err error
 	ctl.lead = ctl.computeLead()
 	ctl.streamCtx, ctl.cancelStream = context.WithCancel(context.WithoutCancel(ctx))
 	ctl.start = time.Now().Add(ctl.lead)
@@ -248,11 +244,11 @@ func (ctl *Controller) Start(ctx context.Context) error {
 		}
 		go ctl.recv(c)
 		asg := ctl.assignment(c, c.part, c.parts, 0)
-		asg.ScenarioFile = ctl.cfg.Scenario.File
 		if c.ep.local != nil {
+			asg.ScenarioFile = ctl.cfg.Scenario.File
 			c.ep.local.hand(&handOver{runID: ctl.cfg.RunID, s: ctl.cfg.Scenario, share: c.share})
 		} else {
-			asg.ScenarioYaml = string(data)
+			sendScenario(asg, ctl.cfg.Scenario)
 		}
 		c.send(&pb.ControllerMessage{Body: &pb.ControllerMessage_Assignment{Assignment: asg}})
 	}

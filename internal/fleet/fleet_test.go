@@ -190,10 +190,6 @@ func TestLeaseExpires(t *testing.T) {
 	t.Parallel()
 	eps, ds := localFleet(t, 1)
 	s := mustParse(t, "name: l\ntarget: {driver: sim}\nphases:\n  - {name: a, duration: 10s, rate: 100/s}\n")
-	data, err := scenarios.Encode(s)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stream, err := eps[0].Client.Run(ctx)
@@ -203,7 +199,7 @@ func TestLeaseExpires(t *testing.T) {
 	const lease = 400 * time.Millisecond
 	start := time.Now().Add(50 * time.Millisecond)
 	err = stream.Send(&pb.ControllerMessage{Body: &pb.ControllerMessage_Assignment{Assignment: &pb.Assignment{
-		RunId: "silent", ScenarioFile: "l.yaml", ScenarioYaml: string(data), Part: 0, Parts: 1,
+		RunId: "silent", ScenarioFile: "l.yaml", ScenarioYaml: string(s.Source), Part: 0, Parts: 1,
 		StartUnixNanos: start.UnixNano(), LeaseNanos: int64(lease), SnapshotIntervalNanos: int64(100 * time.Millisecond),
 		ProtocolVersion: ProtocolVersion,
 	}}})

@@ -8,13 +8,16 @@ import (
 	_ "github.com/coldbench/coldbench/drivers/http"
 	_ "github.com/coldbench/coldbench/drivers/openfaas"
 	_ "github.com/coldbench/coldbench/drivers/sim"
+	pb "github.com/coldbench/coldbench/proto/coldbench/v1"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-// TestEncodeRoundTrip: what a controller sends parses back into the
-// scenario it holds, for every built-in and for scenarios using every
-// arrival shape and changes made in Go.
-func TestEncodeRoundTrip(t *testing.T) {
+// TestSendScenarioRoundTrip: what a controller sends an agent in another
+// process (sendScenario) reads back (receiveScenario) into the scenario the
+// controller holds, for every built-in, for scenarios using every arrival
+// shape and inline block, and with the --target override; the text sent is
+// the source, byte for byte.
+func TestSendScenarioRoundTrip(t *testing.T) {
 	t.Parallel()
 	var cases []*scenarios.Scenario
 	for _, name := range scenarios.BuiltinNames() {
@@ -65,25 +68,35 @@ tune: {memory: [512], pricing: {table: cloud-run, gb_second: 0.5, granularity: 1
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed.Cold.IgnorePlatform = true
 	if err := scenarios.SetTarget(changed, "http://127.0.0.1:8080/"); err != nil {
 		t.Fatal(err)
 	}
 	cases = append(cases, changed)
 
+	// A driver without a URL of its own: --target makes it the http
+	// driver, on the agent as on the controller.
+	switched, err := scenarios.Parse("switched.yaml", []byte("name: switched\ntarget: {driver: sim}\nphases: [{name: a, duration: 1s, rate: 1}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scenarios.SetTarget(switched, "http://127.0.0.1:8081/x"); err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, switched)
+
 	for _, s := range cases {
 		t.Run(s.Name, func(t *testing.T) {
-			data, err := scenarios.Encode(s)
-			if err != nil {
-				t.Fatal(err)
+			asg := &pb.Assignment{Seed: s.Seed}
+			sendScenario(asg, s)
+			if asg.GetScenarioYaml() != string(s.Source) || asg.GetTargetUrl() != s.TargetURL {
+				t.Errorf("sent %q with target %q, want the source and %q", asg.GetScenarioYaml(), asg.GetTargetUrl(), s.TargetURL)
 			}
-			back, err := scenarios.Parse(s.File, data)
+			back, err := receiveScenario(asg)
 			if err != nil {
-				t.Fatalf("%v\n%s", err, data)
+				t.Fatalf("%v\n%s", err, asg.GetScenarioYaml())
 			}
-			back.Source = s.Source // the text it came from, not part of the scenario
 			if d := diffFields(back, s); d != "" {
-				t.Errorf("round trip changed the scenario:\n%s\n%s", d, data)
+				t.Errorf("round trip changed the scenario:\n%s\n%s", d, asg.GetScenarioYaml())
 			}
 		})
 	}

@@ -4,11 +4,12 @@ import (
 	"reflect"
 	"testing"
 
+	pb "github.com/coldbench/coldbench/proto/coldbench/v1"
 	"github.com/coldbench/coldbench/scenarios"
 )
 
-// TestEncodeScenarioTrace: the trace: block reaches agents as written.
-func TestEncodeScenarioTrace(t *testing.T) {
+// TestSendScenarioTrace: the trace: block reaches agents as written.
+func TestSendScenarioTrace(t *testing.T) {
 	t.Parallel()
 	for _, block := range []string{
 		"trace: {enabled: false, sampled: 0.1, tracestate: \"a=b,c@d=e\"}\n",
@@ -19,13 +20,11 @@ func TestEncodeScenarioTrace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := scenarios.Encode(s)
+		asg := &pb.Assignment{}
+		sendScenario(asg, s)
+		back, err := receiveScenario(asg)
 		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := scenarios.Parse("sent.yaml", b)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, b)
+			t.Fatalf("%v\n%s", err, asg.GetScenarioYaml())
 		}
 		if !reflect.DeepEqual(back.Trace, s.Trace) || Trace(back.Trace) != Trace(s.Trace) {
 			t.Errorf("%q: sent %+v, got %+v", block, Trace(s.Trace), Trace(back.Trace))

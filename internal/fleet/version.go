@@ -8,8 +8,10 @@ import "fmt"
 // field); a controller and an agent of different versions fail at connect
 // instead of mid-run ("unknown histogram key"). Version 1 added it, with
 // Position and CatchUp (resume after the last arrival sent) and the
-// redirect outcome class; agents before it report 0.
-const ProtocolVersion = 1
+// redirect outcome class; agents before it report 0. Version 2 sends the
+// scenario's source text with --target beside it (Assignment.target_url),
+// which an agent of version 1 would ignore and load the file's own target.
+const ProtocolVersion = 2
 
 // VersionError is a controller and an agent that speak different
 // versions of the protocol. Nothing was sent to the target.

@@ -203,8 +203,11 @@ type Assignment struct {
 	// scenario_file is where the scenario came from (a path or
 	// "builtin:NAME"), for error messages.
 	ScenarioFile string `protobuf:"bytes,2,opt,name=scenario_file,json=scenarioFile,proto3" json:"scenario_file,omitempty"`
-	// scenario_yaml is the whole scenario as the controller holds it, with
-	// every override applied, as YAML the agent parses strictly.
+	// scenario_yaml is the text the controller parsed the scenario from,
+	// byte for byte (comments included), which the agent parses strictly.
+	// Overrides made on the controller's command line are not in it: they
+	// come in their own fields (target_url), and the agent applies them
+	// after parsing as the controller did.
 	ScenarioYaml string `protobuf:"bytes,3,opt,name=scenario_yaml,json=scenarioYaml,proto3" json:"scenario_yaml,omitempty"`
 	// part (from 0) of parts is this agent's share, as
 	// scenarios.CompileShare splits it.
@@ -234,7 +237,11 @@ type Assignment struct {
 	// did not send, from just after the last arrival it reported sending
 	// (Position) to where the survivors' re-split takes over. They are
 	// overdue: the agent sends them at once, measured from their due times.
-	CatchUp       []*CatchUp `protobuf:"bytes,13,rep,name=catch_up,json=catchUp,proto3" json:"catch_up,omitempty"`
+	CatchUp []*CatchUp `protobuf:"bytes,13,rep,name=catch_up,json=catchUp,proto3" json:"catch_up,omitempty"`
+	// target_url, when set, overrides the scenario's target as `coldbench
+	// run --target URL` does (scenarios.SetTarget); the agent applies it to
+	// the scenario parsed from scenario_yaml before checking its allow-list.
+	TargetUrl     string `protobuf:"bytes,14,opt,name=target_url,json=targetUrl,proto3" json:"target_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -358,6 +365,13 @@ func (x *Assignment) GetCatchUp() []*CatchUp {
 		return x.CatchUp
 	}
 	return nil
+}
+
+func (x *Assignment) GetTargetUrl() string {
+	if x != nil {
+		return x.TargetUrl
+	}
+	return ""
 }
 
 // CatchUp is a stretch of a lost agent's share: share part of parts, from
@@ -2174,7 +2188,7 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"assignment\x122\n" +
 	"\x05renew\x18\x02 \x01(\v2\x1a.coldbench.v1.LeaseRenewalH\x00R\x05renew\x12(\n" +
 	"\x04stop\x18\x03 \x01(\v2\x12.coldbench.v1.StopH\x00R\x04stopB\x06\n" +
-	"\x04body\"\xdb\x03\n" +
+	"\x04body\"\xfa\x03\n" +
 	"\n" +
 	"Assignment\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12#\n" +
@@ -2193,7 +2207,9 @@ const file_coldbench_v1_agent_proto_rawDesc = "" +
 	"generation\x12.\n" +
 	"\x13resume_offset_nanos\x18\v \x01(\x03R\x11resumeOffsetNanos\x12)\n" +
 	"\x10protocol_version\x18\f \x01(\rR\x0fprotocolVersion\x120\n" +
-	"\bcatch_up\x18\r \x03(\v2\x15.coldbench.v1.CatchUpR\acatchUp\"\xb7\x01\n" +
+	"\bcatch_up\x18\r \x03(\v2\x15.coldbench.v1.CatchUpR\acatchUp\x12\x1d\n" +
+	"\n" +
+	"target_url\x18\x0e \x01(\tR\ttargetUrl\"\xb7\x01\n" +
 	"\aCatchUp\x12\x12\n" +
 	"\x04part\x18\x01 \x01(\x05R\x04part\x12\x14\n" +
 	"\x05parts\x18\x02 \x01(\x05R\x05parts\x12\x14\n" +
