@@ -21,6 +21,7 @@ import (
 // measure.
 func TestFleet(t *testing.T) {
 	t.Run("three agents", fleetThreeAgents)
+	t.Run("target override", fleetTargetOverride)
 	t.Run("failures", func(t *testing.T) {
 		for name, f := range map[string]func(*testing.T){
 			"controller killed": fleetControllerKilled,
