@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// This file is the strict YAML decoder behind Parse; encode.go holds its
-// inverse, Encode.
+// This file is the strict YAML decoder behind Parse. There is no encoder:
+// a scenario travels as the text it was parsed from (Scenario.Source).
 
 // maxWalk bounds the nodes one Parse visits, so that a file of aliases to
 // aliases (a "billion laughs") is an error, not an hour of work.

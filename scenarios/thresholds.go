@@ -50,8 +50,8 @@ func (t Threshold) String() string {
 	return s
 }
 
-// MarshalYAML writes t as the expression it was parsed from, so that a
-// scenario sent to agents (Encode) parses back the same.
+// MarshalYAML writes t as the expression it was parsed from, so that
+// thresholds written back with yaml.Marshal parse back the same.
 func (t Threshold) MarshalYAML() (any, error) { return t.String(), nil }
 
 // Pass reports whether value meets the threshold.

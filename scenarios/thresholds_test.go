@@ -84,8 +84,8 @@ abort_on_fail: {after: 3s}
 		t.Errorf("abort_on_fail %+v: want enabled, after 3s, the default minimum samples", a)
 	}
 
-	// What an agent receives: the scenario encoded back to YAML parses
-	// back to the same thresholds.
+	// Written back with yaml.Marshal (MarshalYAML), the thresholds parse
+	// back the same.
 	enc, err := yaml.Marshal(map[string]any{"thresholds": s.Thresholds, "abort_on_fail": s.AbortOnFail})
 	if err != nil {
 		t.Fatal(err)

@@ -250,7 +250,7 @@ func (v *validator) strategy(t *Tune) {
 
 func (v *validator) traffic(p string, t *Traffic) {
 	// requests_per_month: 0 says nothing, so it may stand beside a rate
-	// (a scenario encoded from Go writes its zero fields).
+	// (as written by a tool that writes every field).
 	switch {
 	case t.RequestsPerMonth != 0 && t.Rate != nil:
 		v.add(p+".rate", "give requests_per_month or rate, not both")
