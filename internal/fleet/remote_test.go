@@ -49,22 +49,11 @@ func (s *recordingStream) RecvMsg(m any) error {
 	return err
 }
 
-// TestRemoteAgentTargetOverride: a scenario overridden with --target
-// (SetTarget) runs on an agent served over loopback TCP, as an agent in
-// another process is, with its real http driver. The agent receives the
-// file's text byte for byte, comment included, and the override beside
-// it; it applies the override before its allow-list, which admits only the
-// new target, and every request reaches the new target, none the file's.
-func TestRemoteAgentTargetOverride(t *testing.T) {
-	t.Parallel()
-	var hits atomic.Int64
-	tg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
-	t.Cleanup(tg.Close)
-	var stale atomic.Int64
-	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { stale.Add(1) }))
-	t.Cleanup(old.Close)
-
-	a, err := NewAgent(WithAllowTargets(strings.TrimPrefix(tg.URL, "http://")))
+// loopbackAgent serves an agent over loopback TCP, as an agent in another
+// process is served (no handover), and records the assignments it gets.
+func loopbackAgent(t *testing.T, opts ...AgentOption) (*Endpoint, *assignmentRecorder) {
+	t.Helper()
+	a, err := NewAgent(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +71,26 @@ func TestRemoteAgentTargetOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eps[0].Close() })
+	return eps[0], rec
+}
+
+// TestRemoteAgentTargetOverride: a scenario overridden with --target
+// (SetTarget) runs on an agent served over loopback TCP, as an agent in
+// another process is, with its real http driver. The agent receives the
+// file's text byte for byte, comment included, and the override beside
+// it; it applies the override before its allow-list, which admits only the
+// new target, and every request reaches the new target, none the file's.
+func TestRemoteAgentTargetOverride(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	tg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(tg.Close)
+	var stale atomic.Int64
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { stale.Add(1) }))
+	t.Cleanup(old.Close)
+
+	ep, rec := loopbackAgent(t, WithAllowTargets(strings.TrimPrefix(tg.URL, "http://")))
+	eps := []*Endpoint{ep}
 
 	src := "# kept: an agent gets the file as written, not a re-encoding\n" +
 		"name: remote\n" +
@@ -118,5 +127,30 @@ func TestRemoteAgentTargetOverride(t *testing.T) {
 	}
 	if n := stale.Load(); n != 0 {
 		t.Errorf("%d requests reached the file's own target", n)
+	}
+}
+
+// TestRemoteAgentNeedsSource: a scenario built in Go has no text to send,
+// so Start refuses an agent in another process at once, saying why, and
+// the agent gets no assignment.
+func TestRemoteAgentNeedsSource(t *testing.T) {
+	t.Parallel()
+	ep, rec := loopbackAgent(t)
+	one := scenarios.Rate(1)
+	s := &scenarios.Scenario{Name: "built", Target: scenarios.Target{Driver: "sim"},
+		Phases: []scenarios.Phase{{Name: "a", Duration: scenarios.Duration(time.Second), Rate: &one}}}
+	s.SetDefaults()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctl, err := New(Config{Scenario: s, Agents: []*Endpoint{ep}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "no source text") {
+		t.Errorf("Start = %v, want a refusal for want of source text", err)
+	}
+	if n := len(rec.assignments()); n != 0 {
+		t.Errorf("the agent got %d assignments", n)
 	}
 }
