@@ -77,7 +77,7 @@ func newFastClient(cfg *Config, u *url.URL) (*fastClient, error) {
 		// A load generator sends each request once: a retry would hide
 		// a failure and send what the schedule did not ask for.
 		MaxIdemponentCallAttempts: 1,
-		RetryIf:                   func(*fasthttp.Request) bool { return false },
+		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 		StreamResponseBody:        true, // read up to max_body, then drop the connection
 		NoDefaultUserAgentHeader:  true,
 		DisablePathNormalizing:    true,
