@@ -50,13 +50,7 @@ type original struct {
 	annotations any // template.annotations, raw; nil when absent
 }
 
-var (
-	_ drivers.Driver     = (*Driver)(nil)
-	_ drivers.Configurer = (*Driver)(nil)
-	_ drivers.ColdForcer = (*Driver)(nil)
-	_ drivers.Describer  = (*Driver)(nil)
-	_ drivers.Restorer   = (*Driver)(nil)
-)
+var _ drivers.Manager = (*Driver)(nil)
 
 // Open reads the service (for its URL) and starts a driver that invokes it
 // with identity tokens. With url set, a service the credentials may not

@@ -43,13 +43,7 @@ type Driver struct {
 	original *functionStatus // the function as the first change found it; nil when nothing changed
 }
 
-var (
-	_ drivers.Driver     = (*Driver)(nil)
-	_ drivers.Configurer = (*Driver)(nil)
-	_ drivers.ColdForcer = (*Driver)(nil)
-	_ drivers.Describer  = (*Driver)(nil)
-	_ drivers.Restorer   = (*Driver)(nil)
-)
+var _ drivers.Manager = (*Driver)(nil)
 
 // Open checks that the function exists and starts a driver for it. Without
 // credentials, a gateway that refuses the status call is not an error: the
