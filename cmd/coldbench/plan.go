@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/coldbench/coldbench/internal/capacity"
 	"github.com/coldbench/coldbench/report"
@@ -23,33 +22,6 @@ func planCommand(ctx context.Context, args []string, out io.Writer) error {
 	target := fs.String("target", "", "override the scenario's target with this URL")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	var o capacity.Override
-	rateFlag := func(dst **scenarios.Rate) func(string) error {
-		return func(v string) error {
-			r, err := scenarios.ParseRate(v)
-			if err == nil {
-				*dst = &r
-			}
-			return err
-		}
-	}
-	durFlag := func(dst **scenarios.Duration) func(string) error {
-		return func(v string) error {
-			d, err := scenarios.ParseDuration(v)
-			if err == nil {
-				*dst = &d
-			}
-			return err
-		}
-	}
-	pctFlag := func(dst **scenarios.Percent) func(string) error {
-		return func(v string) error {
-			p, err := scenarios.ParsePercent(v)
-			if err == nil {
-				*dst = &p
-			}
-			return err
-		}
-	}
 	fs.Func("start", `the first step's rate: "50/s"`, rateFlag(&o.Start))
 	fs.Func("step", `add this rate at each step: "25/s"`, rateFlag(&o.Step))
 	fs.Func("factor", "multiply the rate by this at each step: 1.2", floatPtr(&o.Factor))
@@ -68,27 +40,13 @@ func planCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs.Func("memory", "memory size priced, MB (default: the function's, from the driver)", intPtr(&o.Memory))
 	fs.Func("keep-alive", `idle lifetime of an instance for the cold-start model: "10m"`, durFlag(&o.KeepAlive))
 	fs.StringVar(&o.PricingTable, "pricing", "", "pricing table: aws-lambda-x86_64, aws-lambda-arm64 or cloud-run")
-	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable)", func(v string) error {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok {
-			return fmt.Errorf("%q: want KEY=VALUE", v)
-		}
-		return o.Prices.Set(strings.TrimSpace(k), strings.TrimSpace(val))
-	})
-	pos, err := parse(fs, args)
+	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable)", pricesFlag(&o.Prices))
+	s, err := scenarioArg(fs, args, target)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
 	}
 	if *noConfirm {
 		o.Confirm = new(false)
-	}
-	s, err := loadScenario(pos[0], *target)
-	if err != nil {
-		return err
 	}
 	if err := o.Apply(s); err != nil {
 		return err
