@@ -35,7 +35,7 @@ func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs.Func("cold-samples", "cold samples per setting", intPtr(&o.ColdSamples))
 	fs.Func("warm-samples", "warm samples per setting", intPtr(&o.WarmSamples))
 	fs.Func("requests-per-month", "traffic to project costs for", floatPtr(&o.RequestsPerMonth))
-	fs.Func("rate", `traffic to project costs for, as a rate: "20/s"`, rateFlag(&o.Rate))
+	fs.Func("rate", `traffic to project costs for, as a rate: "20/s"`, parsed(scenarios.ParseRate, &o.Rate))
 	fs.StringVar(&o.PricingTable, "pricing", "", "pricing table: aws-lambda-x86_64, aws-lambda-arm64 or cloud-run")
 	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable): gb_second=0.0000166667", pricesFlag(&o.Prices))
 	fs.Func("current", "the setting to compare the recommendation with, MEMORY:PREWARM (default: the function's, from the driver)", func(v string) error {
@@ -153,34 +153,13 @@ func intList(dst *[]int) func(string) error {
 	}
 }
 
-// rateFlag parses a rate ("20/s") into *dst.
-func rateFlag(dst **scenarios.Rate) func(string) error {
+// parsed is a flag that sets *dst to what parse makes of its value: a
+// scenario rate ("20/s"), duration ("10m") or percentage ("1%").
+func parsed[T any](parse func(string) (T, error), dst **T) func(string) error {
 	return func(v string) error {
-		r, err := scenarios.ParseRate(v)
+		x, err := parse(v)
 		if err == nil {
-			*dst = &r
-		}
-		return err
-	}
-}
-
-// durFlag parses a duration ("10m") into *dst.
-func durFlag(dst **scenarios.Duration) func(string) error {
-	return func(v string) error {
-		d, err := scenarios.ParseDuration(v)
-		if err == nil {
-			*dst = &d
-		}
-		return err
-	}
-}
-
-// pctFlag parses a percentage ("1%") into *dst.
-func pctFlag(dst **scenarios.Percent) func(string) error {
-	return func(v string) error {
-		p, err := scenarios.ParsePercent(v)
-		if err == nil {
-			*dst = &p
+			*dst = &x
 		}
 		return err
 	}
