@@ -17,3 +17,15 @@ import "context"
 type Restorer interface {
 	Restore(ctx context.Context) error
 }
+
+// Manager is a driver that manages a deployed function end to end: it
+// invokes, configures, forces cold starts, describes and restores what it
+// changed. The platform drivers (cloudrun, knative, lambda, openfaas)
+// assert it in one line instead of listing the five interfaces.
+type Manager interface {
+	Driver
+	Configurer
+	ColdForcer
+	Describer
+	Restorer
+}

@@ -138,16 +138,28 @@ func RunPage(dir string, r *results.Run) (Page, error) {
 // runPage is RunPage with the charts drawn.
 func runPage(dir string, r *results.Run, charts []Chart) (Page, error) {
 	p := Page{Title: runTitle(r), Run: r, Env: RunEnv(r), Raw: r, Charts: charts, Lead: thresholdSections(r)}
-	if dir != "" {
-		b, err := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
-		switch {
-		case err == nil:
-			p.Scenario = string(b)
-		case !errors.Is(err, fs.ErrNotExist):
-			return Page{}, fmt.Errorf("read scenario: %w", err)
-		}
+	var err error
+	if p.Scenario, err = scenarioText(dir); err != nil {
+		return Page{}, err
 	}
 	return p, nil
+}
+
+// scenarioText is the scenario as run, read from the directory dir of a
+// run, tuning run or plan (results.ScenarioFile): "" when dir is empty or
+// holds none.
+func scenarioText(dir string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
+	switch {
+	case err == nil:
+		return string(b), nil
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	}
+	return "", fmt.Errorf("read scenario: %w", err)
 }
 
 // HTML writes r as report.html, charts inline, without the scenario

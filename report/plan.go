@@ -2,13 +2,9 @@ package report
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -261,14 +257,8 @@ func CapacityPage(dir string, p *results.Capacity) (Page, error) {
 		return Page{}, err
 	}
 	pg.Charts = charts
-	if dir != "" {
-		b, err := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
-		switch {
-		case err == nil:
-			pg.Scenario = string(b)
-		case !errors.Is(err, fs.ErrNotExist):
-			return Page{}, fmt.Errorf("read scenario: %w", err)
-		}
+	if pg.Scenario, err = scenarioText(dir); err != nil {
+		return Page{}, err
 	}
 	return pg, nil
 }

@@ -1,10 +1,7 @@
 package report
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -202,14 +199,8 @@ func TunePage(dir string, t *results.Tune) (Page, error) {
 			}
 		}
 	}
-	if dir != "" {
-		b, err := os.ReadFile(filepath.Join(dir, results.ScenarioFile))
-		switch {
-		case err == nil:
-			p.Scenario = string(b)
-		case !errors.Is(err, fs.ErrNotExist):
-			return Page{}, fmt.Errorf("read scenario: %w", err)
-		}
+	if p.Scenario, err = scenarioText(dir); err != nil {
+		return Page{}, err
 	}
 	return p, nil
 }

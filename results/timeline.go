@@ -77,15 +77,7 @@ func NewTimeline(start time.Time) *Timeline {
 // Add records one sent request due at the given time.
 func (t *Timeline) Add(due time.Time, s Sample) {
 	off := max(0, due.Sub(t.Start))
-	i := int(off / t.Step)
-	for i >= maxBuckets {
-		t.coarsen()
-		i = int(off / t.Step)
-	}
-	if i >= len(t.Buckets) {
-		t.Buckets = append(t.Buckets, make([]Bucket, i+1-len(t.Buckets))...)
-	}
-	b := &t.Buckets[i]
+	b := t.bucket(off)
 	b.Sent++
 	if s.Outcome != drivers.OK {
 		b.Errors++
@@ -101,10 +93,31 @@ func (t *Timeline) Add(due time.Time, s Sample) {
 	if t.coldSeen%t.ColdEvery != 0 {
 		return
 	}
+	t.addCold(ColdPoint{At: off, Latency: s.Latency})
+}
+
+// bucket is the bucket at offset off from Start: the timeline is coarsened
+// until off falls within maxBuckets, and grown to reach it. The pointer
+// holds until the next change of t.Buckets.
+func (t *Timeline) bucket(off time.Duration) *Bucket {
+	i := int(off / t.Step)
+	for i >= maxBuckets {
+		t.coarsen()
+		i = int(off / t.Step)
+	}
+	if i >= len(t.Buckets) {
+		t.Buckets = append(t.Buckets, make([]Bucket, i+1-len(t.Buckets))...)
+	}
+	return &t.Buckets[i]
+}
+
+// addCold keeps p, thinning the points kept first when there are
+// maxColdPoints.
+func (t *Timeline) addCold(p ColdPoint) {
 	if len(t.Colds) >= maxColdPoints {
 		t.thinColds()
 	}
-	t.Colds = append(t.Colds, ColdPoint{At: off, Latency: s.Latency})
+	t.Colds = append(t.Colds, p)
 }
 
 // coarsen merges neighbouring buckets and doubles the step.
@@ -172,21 +185,10 @@ func (t *Timeline) Merge(o *Timeline) {
 	shift := o.Start.Sub(t.Start)
 	for i := range o.Buckets {
 		off := max(0, shift+time.Duration(i)*o.Step)
-		j := int(off / t.Step)
-		for j >= maxBuckets {
-			t.coarsen()
-			j = int(off / t.Step)
-		}
-		if j >= len(t.Buckets) {
-			t.Buckets = append(t.Buckets, make([]Bucket, j+1-len(t.Buckets))...)
-		}
-		t.Buckets[j].add(&o.Buckets[i])
+		t.bucket(off).add(&o.Buckets[i])
 	}
 	for _, p := range o.Colds {
-		if len(t.Colds) >= maxColdPoints {
-			t.thinColds()
-		}
-		t.Colds = append(t.Colds, ColdPoint{At: max(0, p.At+shift), Latency: p.Latency})
+		t.addCold(ColdPoint{At: max(0, p.At+shift), Latency: p.Latency})
 	}
 	t.coldSeen += o.coldSeen
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/coldbench/coldbench/internal/capacity"
 	"github.com/coldbench/coldbench/report"
@@ -23,72 +22,31 @@ func planCommand(ctx context.Context, args []string, out io.Writer) error {
 	target := fs.String("target", "", "override the scenario's target with this URL")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	var o capacity.Override
-	rateFlag := func(dst **scenarios.Rate) func(string) error {
-		return func(v string) error {
-			r, err := scenarios.ParseRate(v)
-			if err == nil {
-				*dst = &r
-			}
-			return err
-		}
-	}
-	durFlag := func(dst **scenarios.Duration) func(string) error {
-		return func(v string) error {
-			d, err := scenarios.ParseDuration(v)
-			if err == nil {
-				*dst = &d
-			}
-			return err
-		}
-	}
-	pctFlag := func(dst **scenarios.Percent) func(string) error {
-		return func(v string) error {
-			p, err := scenarios.ParsePercent(v)
-			if err == nil {
-				*dst = &p
-			}
-			return err
-		}
-	}
-	fs.Func("start", `the first step's rate: "50/s"`, rateFlag(&o.Start))
-	fs.Func("step", `add this rate at each step: "25/s"`, rateFlag(&o.Step))
+	fs.Func("start", `the first step's rate: "50/s"`, parsed(scenarios.ParseRate, &o.Start))
+	fs.Func("step", `add this rate at each step: "25/s"`, parsed(scenarios.ParseRate, &o.Step))
 	fs.Func("factor", "multiply the rate by this at each step: 1.2", floatPtr(&o.Factor))
-	fs.Func("max", `the highest rate to try: "2000/s"`, rateFlag(&o.Max))
-	fs.Func("settle", `how long each step runs before it is measured: "2s"`, durFlag(&o.Settle))
-	fs.Func("measure", `how long each step is measured: "8s"`, durFlag(&o.Measure))
-	fs.Func("slo-p99", `fail a step whose p99 is above this: "250ms"`, durFlag(&o.P99))
-	fs.Func("max-errors", `fail a step whose error rate is above this: "1%"`, pctFlag(&o.ErrorRate))
-	fs.Func("max-throttled", `fail a step whose throttle rate is above this: "1%"`, pctFlag(&o.ThrottleRate))
+	fs.Func("max", `the highest rate to try: "2000/s"`, parsed(scenarios.ParseRate, &o.Max))
+	fs.Func("settle", `how long each step runs before it is measured: "2s"`, parsed(scenarios.ParseDuration, &o.Settle))
+	fs.Func("measure", `how long each step is measured: "8s"`, parsed(scenarios.ParseDuration, &o.Measure))
+	fs.Func("slo-p99", `fail a step whose p99 is above this: "250ms"`, parsed(scenarios.ParseDuration, &o.P99))
+	fs.Func("max-errors", `fail a step whose error rate is above this: "1%"`, parsed(scenarios.ParsePercent, &o.ErrorRate))
+	fs.Func("max-throttled", `fail a step whose throttle rate is above this: "1%"`, parsed(scenarios.ParsePercent, &o.ThrottleRate))
 	noConfirm := fs.Bool("no-confirm", false, "stop at the first failing step without running it again")
-	fs.Func("knee", `the latency rise over the baseline that marks the knee: "50%"`, pctFlag(&o.Knee))
-	fs.Func("rate", `traffic to project, as a peak rate: "300/s" (the scenario's daily shape applies)`, rateFlag(&o.Rate))
+	fs.Func("knee", `the latency rise over the baseline that marks the knee: "50%"`, parsed(scenarios.ParsePercent, &o.Knee))
+	fs.Func("rate", `traffic to project, as a peak rate: "300/s" (the scenario's daily shape applies)`, parsed(scenarios.ParseRate, &o.Rate))
 	fs.Func("requests-per-month", "traffic to project, flat", floatPtr(&o.RequestsPerMonth))
-	fs.Func("headroom", `instances beyond Little's law at peak: "20%"`, pctFlag(&o.Headroom))
+	fs.Func("headroom", `instances beyond Little's law at peak: "20%"`, parsed(scenarios.ParsePercent, &o.Headroom))
 	fs.Func("prewarm", "prewarmed instances in the projection", intPtr(&o.Prewarm))
 	fs.Func("memory", "memory size priced, MB (default: the function's, from the driver)", intPtr(&o.Memory))
-	fs.Func("keep-alive", `idle lifetime of an instance for the cold-start model: "10m"`, durFlag(&o.KeepAlive))
+	fs.Func("keep-alive", `idle lifetime of an instance for the cold-start model: "10m"`, parsed(scenarios.ParseDuration, &o.KeepAlive))
 	fs.StringVar(&o.PricingTable, "pricing", "", "pricing table: aws-lambda-x86_64, aws-lambda-arm64 or cloud-run")
-	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable)", func(v string) error {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok {
-			return fmt.Errorf("%q: want KEY=VALUE", v)
-		}
-		return o.Prices.Set(strings.TrimSpace(k), strings.TrimSpace(val))
-	})
-	pos, err := parse(fs, args)
+	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable)", pricesFlag(&o.Prices))
+	s, err := scenarioArg(fs, args, target)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
 	}
 	if *noConfirm {
 		o.Confirm = new(false)
-	}
-	s, err := loadScenario(pos[0], *target)
-	if err != nil {
-		return err
 	}
 	if err := o.Apply(s); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,15 +41,7 @@ func runCommand(ctx context.Context, args []string, out io.Writer) (err error) {
 	lease := fs.Duration("lease", 0, "agents stop when they hear nothing from this controller for this long (default 3s)")
 	metrics := addMetricsFlags(fs)
 	requests := fs.Bool("requests", false, "also keep every request, in vegeta's results format, as "+report.VegetaFile+" in the run directory (local runs)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
-	}
-	s, err := loadScenario(pos[0], *target)
+	s, err := scenarioArg(fs, args, target)
 	if err != nil {
 		return err
 	}
@@ -135,14 +128,24 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-// loadScenario loads a file or built-in scenario and applies --target.
-func loadScenario(name, target string) (*scenarios.Scenario, error) {
-	s, err := scenarios.Load(name)
+// scenarioArg parses the flags of run, tune or plan and loads the one
+// scenario they take (a file or a built-in name), with the --target
+// override applied when set.
+func scenarioArg(fs *flag.FlagSet, args []string, target *string) (*scenarios.Scenario, error) {
+	pos, err := parse(fs, args)
 	if err != nil {
 		return nil, err
 	}
-	if target != "" {
-		if err := scenarios.SetTarget(s, target); err != nil {
+	if len(pos) != 1 {
+		fs.Usage()
+		return nil, usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
+	}
+	s, err := scenarios.Load(pos[0])
+	if err != nil {
+		return nil, err
+	}
+	if *target != "" {
+		if err := scenarios.SetTarget(s, *target); err != nil {
 			return nil, usagef("--target: %v", err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coldbench/coldbench/internal/runner"
 	"github.com/coldbench/coldbench/internal/telemetry"
 	"github.com/coldbench/coldbench/internal/tune"
+	"github.com/coldbench/coldbench/pricing"
 	"github.com/coldbench/coldbench/report"
 	"github.com/coldbench/coldbench/scenarios"
 )
@@ -34,21 +35,9 @@ func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
 	fs.Func("cold-samples", "cold samples per setting", intPtr(&o.ColdSamples))
 	fs.Func("warm-samples", "warm samples per setting", intPtr(&o.WarmSamples))
 	fs.Func("requests-per-month", "traffic to project costs for", floatPtr(&o.RequestsPerMonth))
-	fs.Func("rate", `traffic to project costs for, as a rate: "20/s"`, func(v string) error {
-		r, err := scenarios.ParseRate(v)
-		if err == nil {
-			o.Rate = &r
-		}
-		return err
-	})
+	fs.Func("rate", `traffic to project costs for, as a rate: "20/s"`, parsed(scenarios.ParseRate, &o.Rate))
 	fs.StringVar(&o.PricingTable, "pricing", "", "pricing table: aws-lambda-x86_64, aws-lambda-arm64 or cloud-run")
-	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable): gb_second=0.0000166667", func(v string) error {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok {
-			return fmt.Errorf("%q: want KEY=VALUE", v)
-		}
-		return o.Prices.Set(strings.TrimSpace(k), strings.TrimSpace(val))
-	})
+	fs.Func("price", "override one rate of the pricing table, KEY=VALUE (repeatable): gb_second=0.0000166667", pricesFlag(&o.Prices))
 	fs.Func("current", "the setting to compare the recommendation with, MEMORY:PREWARM (default: the function's, from the driver)", func(v string) error {
 		m, p, ok := strings.Cut(v, ":")
 		mi, err1 := strconv.Atoi(m)
@@ -61,20 +50,12 @@ func tuneCommand(ctx context.Context, args []string, out io.Writer) error {
 	})
 	noPhases := fs.Bool("no-phases", false, "only sample cold and warm requests; skip the scenario's phases")
 	metrics := addMetricsFlags(fs)
-	pos, err := parse(fs, args)
+	s, err := scenarioArg(fs, args, target)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("want one scenario (a file or a built-in name), got %d arguments", len(pos))
 	}
 	if *noPhases {
 		o.Phases = new(false)
-	}
-	s, err := loadScenario(pos[0], *target)
-	if err != nil {
-		return err
 	}
 	if err := o.Apply(s); err != nil {
 		return err
@@ -169,6 +150,29 @@ func intList(dst *[]int) func(string) error {
 		}
 		*dst = out
 		return nil
+	}
+}
+
+// parsed is a flag that sets *dst to what parse makes of its value: a
+// scenario rate ("20/s"), duration ("10m") or percentage ("1%").
+func parsed[T any](parse func(string) (T, error), dst **T) func(string) error {
+	return func(v string) error {
+		x, err := parse(v)
+		if err == nil {
+			*dst = &x
+		}
+		return err
+	}
+}
+
+// pricesFlag sets one rate of a pricing table, KEY=VALUE, in *dst.
+func pricesFlag(dst *pricing.Overrides) func(string) error {
+	return func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("%q: want KEY=VALUE", v)
+		}
+		return dst.Set(strings.TrimSpace(k), strings.TrimSpace(val))
 	}
 }
 

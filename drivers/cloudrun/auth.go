@@ -44,18 +44,12 @@ func credentialType(path string) (credentials.CredType, error) {
 // adminTokens are access tokens for the Admin API: from the credentials
 // file, else Application Default Credentials.
 func adminTokens(cfg *Config) (auth.TokenProvider, error) {
-	if cfg.AdminTokens != nil {
-		return cfg.AdminTokens, nil
-	}
 	opts := &credentials.DetectOptions{Scopes: []string{cloudPlatformScope}}
-	if cfg.CredentialsFile != "" {
-		t, err := credentialType(cfg.CredentialsFile)
-		if err != nil {
-			return nil, err
-		}
-		return credentials.NewCredentialsFromFile(t, cfg.CredentialsFile, opts)
-	}
-	return credentials.DetectDefault(opts)
+	return tokens(cfg.AdminTokens, cfg.CredentialsFile,
+		func(t credentials.CredType, file string) (*auth.Credentials, error) {
+			return credentials.NewCredentialsFromFile(t, file, opts)
+		},
+		func() (*auth.Credentials, error) { return credentials.DetectDefault(opts) })
 }
 
 // idTokens are identity tokens for the service, with audience aud. Only
@@ -63,18 +57,31 @@ func adminTokens(cfg *Config) (auth.TokenProvider, error) {
 // metadata server credentials can mint them; a user's own gcloud login
 // cannot.
 func idTokens(cfg *Config, aud string) (auth.TokenProvider, error) {
-	if cfg.IDTokens != nil {
-		return cfg.IDTokens, nil
-	}
 	opts := &idtoken.Options{Audience: aud}
-	if cfg.CredentialsFile != "" {
-		t, err := credentialType(cfg.CredentialsFile)
+	return tokens(cfg.IDTokens, cfg.CredentialsFile,
+		func(t credentials.CredType, file string) (*auth.Credentials, error) {
+			return idtoken.NewCredentialsFromFile(t, file, opts)
+		},
+		func() (*auth.Credentials, error) { return idtoken.NewCredentials(opts) })
+}
+
+// tokens is given when the caller set it, else tokens from the credentials
+// file when there is one (fromFile, with the type the file says), else
+// from the default credentials (detect).
+func tokens(given auth.TokenProvider, file string,
+	fromFile func(credentials.CredType, string) (*auth.Credentials, error),
+	detect func() (*auth.Credentials, error)) (auth.TokenProvider, error) {
+	if given != nil {
+		return given, nil
+	}
+	if file != "" {
+		t, err := credentialType(file)
 		if err != nil {
 			return nil, err
 		}
-		return idtoken.NewCredentialsFromFile(t, cfg.CredentialsFile, opts)
+		return fromFile(t, file)
 	}
-	return idtoken.NewCredentials(opts)
+	return detect()
 }
 
 // invoker sends invocations through the http driver with a current

@@ -50,13 +50,7 @@ type original struct {
 	annotations any // template.annotations, raw; nil when absent
 }
 
-var (
-	_ drivers.Driver     = (*Driver)(nil)
-	_ drivers.Configurer = (*Driver)(nil)
-	_ drivers.ColdForcer = (*Driver)(nil)
-	_ drivers.Describer  = (*Driver)(nil)
-	_ drivers.Restorer   = (*Driver)(nil)
-)
+var _ drivers.Manager = (*Driver)(nil)
 
 // Open reads the service (for its URL) and starts a driver that invokes it
 // with identity tokens. With url set, a service the credentials may not
@@ -152,29 +146,17 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 	if s.MemoryMB <= 0 || s.Prewarm < 0 {
 		return fmt.Errorf("cloudrun %s: configure %d MB, prewarm %d: want a positive memory and a prewarm of 0 or more", d.cfg.Service, s.MemoryMB, s.Prewarm)
 	}
-	api, err := d.control()
-	if err != nil {
-		return err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	ctx, cancel := d.bounded(ctx)
-	defer cancel()
-	_, raw, err := api.get(ctx)
-	if err != nil {
-		return err
-	}
-	d.remember(raw)
-	containers, _ := templateField(raw, "containers").([]any)
-	if err := sizeContainer(containers, s.MemoryMB); err != nil {
-		return fmt.Errorf("cloudrun %s: %w", d.cfg.Service, err)
-	}
-	body := map[string]any{"template": map[string]any{
-		"containers": containers,
-		"scaling":    map[string]any{"minInstanceCount": s.Prewarm},
-	}}
-	_, err = api.patch(ctx, body, "template.containers", "template.scaling.minInstanceCount")
-	return err
+	return d.change(ctx, func(raw map[string]any) (map[string]any, []string, error) {
+		containers, _ := templateField(raw, "containers").([]any)
+		if err := sizeContainer(containers, s.MemoryMB); err != nil {
+			return nil, nil, fmt.Errorf("cloudrun %s: %w", d.cfg.Service, err)
+		}
+		body := map[string]any{"template": map[string]any{
+			"containers": containers,
+			"scaling":    map[string]any{"minInstanceCount": s.Prewarm},
+		}}
+		return body, []string{"template.containers", "template.scaling.minInstanceCount"}, nil
+	})
 }
 
 // ForceCold implements drivers.ColdForcer: it rolls a new revision (a nonce
@@ -185,6 +167,21 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 // the new revision for the deployment's own start-up check, which can then
 // serve the next request without a visible cold start.
 func (d *Driver) ForceCold(ctx context.Context) error {
+	return d.change(ctx, func(raw map[string]any) (map[string]any, []string, error) {
+		ann, _ := templateField(raw, "annotations").(map[string]any)
+		if ann == nil {
+			ann = map[string]any{}
+		}
+		ann[AnnotationNonce] = strconv.FormatInt(time.Now().UnixNano(), 36)
+		return map[string]any{"template": map[string]any{"annotations": ann}}, []string{"template.annotations"}, nil
+	})
+}
+
+// change is how Configure and ForceCold patch the service: with d.mu held
+// and within the driver's time bound, it reads the service, remembers it
+// for Restore (the first time), and patches the fields in mask with the
+// body edit makes from the service as read.
+func (d *Driver) change(ctx context.Context, edit func(raw map[string]any) (body map[string]any, mask []string, err error)) error {
 	api, err := d.control()
 	if err != nil {
 		return err
@@ -198,12 +195,11 @@ func (d *Driver) ForceCold(ctx context.Context) error {
 		return err
 	}
 	d.remember(raw)
-	ann, _ := templateField(raw, "annotations").(map[string]any)
-	if ann == nil {
-		ann = map[string]any{}
+	body, mask, err := edit(raw)
+	if err != nil {
+		return err
 	}
-	ann[AnnotationNonce] = strconv.FormatInt(time.Now().UnixNano(), 36)
-	_, err = api.patch(ctx, map[string]any{"template": map[string]any{"annotations": ann}}, "template.annotations")
+	_, err = api.patch(ctx, body, mask...)
 	return err
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/drivers"
+	httpdriver "github.com/coldbench/coldbench/drivers/http"
 )
 
 func init() {
@@ -71,17 +72,9 @@ type Config struct {
 	ScenarioCold []string `yaml:"-"`
 }
 
-// TLSConfig holds client TLS options. They are the http driver's, with
-// the same keys.
-type TLSConfig struct {
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-	CAFile             string `yaml:"ca_file"`
-	CertFile           string `yaml:"cert_file"`
-	KeyFile            string `yaml:"key_file"`
-	ServerName         string `yaml:"server_name"`
-}
-
-func (t TLSConfig) isZero() bool { return t == TLSConfig{} }
+// TLSConfig holds client TLS options: the http driver's, with the same
+// keys.
+type TLSConfig = httpdriver.TLSConfig
 
 // DefaultConfig returns a Config with its defaults set.
 func DefaultConfig() *Config {
@@ -182,7 +175,7 @@ func (c *Config) Validate() error {
 			add(f.field, "%v", err)
 		}
 	}
-	if c.Plaintext && !c.TLS.isZero() {
+	if c.Plaintext && c.TLS != (TLSConfig{}) {
 		add("tls", "is set together with plaintext: true; choose one")
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {

@@ -53,13 +53,7 @@ type Driver struct {
 	original *original  // the Service as the first change found it; nil when nothing changed
 }
 
-var (
-	_ drivers.Driver     = (*Driver)(nil)
-	_ drivers.Configurer = (*Driver)(nil)
-	_ drivers.ColdForcer = (*Driver)(nil)
-	_ drivers.Describer  = (*Driver)(nil)
-	_ drivers.Restorer   = (*Driver)(nil)
-)
+var _ drivers.Manager = (*Driver)(nil)
 
 // Open reads the Service, starts a watch on its revisions (when allowed)
 // and a driver that invokes it at its URL.

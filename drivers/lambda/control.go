@@ -36,18 +36,9 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 	if s.Prewarm < 0 {
 		return d.failure("PutProvisionedConcurrencyConfig", fmt.Sprintf("prewarm %d: must not be negative", s.Prewarm))
 	}
-	if err := d.ControlPlane(); err != nil {
-		return err
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.manageable("Configure"); err != nil {
-		return err
-	}
-	if err := d.remember(ctx); err != nil {
-		return err
-	}
-	cur, err := d.waitUpdated(ctx, "UpdateFunctionConfiguration", false)
+	cur, err := d.begin(ctx, "Configure")
 	if err != nil {
 		return err
 	}
@@ -62,11 +53,7 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 			return err
 		}
 	}
-	ver, err := d.publish(ctx)
-	if err != nil {
-		return err
-	}
-	if err := d.pointAlias(ctx, ver); err != nil {
+	if err := d.moveAlias(ctx); err != nil {
 		return err
 	}
 	alias := AliasName
@@ -83,18 +70,9 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 // then lands on a new instance, which is a cold start unless provisioned
 // concurrency initialized it beforehand.
 func (d *Driver) ForceCold(ctx context.Context) error {
-	if err := d.ControlPlane(); err != nil {
-		return err
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.manageable("ForceCold"); err != nil {
-		return err
-	}
-	if err := d.remember(ctx); err != nil {
-		return err
-	}
-	cur, err := d.waitUpdated(ctx, "UpdateFunctionConfiguration", false)
+	cur, err := d.begin(ctx, "ForceCold")
 	if err != nil {
 		return err
 	}
@@ -119,11 +97,7 @@ func (d *Driver) ForceCold(ctx context.Context) error {
 	if *d.qual.Load() != AliasName {
 		return nil
 	}
-	ver, err := d.publish(ctx)
-	if err != nil {
-		return err
-	}
-	if err := d.pointAlias(ctx, ver); err != nil {
+	if err := d.moveAlias(ctx); err != nil {
 		return err
 	}
 	if _, err := d.getPC(ctx, AliasName); err != nil {
@@ -176,6 +150,23 @@ func (d *Driver) Describe(ctx context.Context) (drivers.Description, error) {
 		}
 	}
 	return desc, nil
+}
+
+// begin is how Configure and ForceCold (op) start, with d.mu held: they
+// need the control plane and a $LATEST or coldbench-alias target, the first
+// change remembers the function for Restore, and they act on $LATEST's
+// configuration once no update is in progress, which begin returns.
+func (d *Driver) begin(ctx context.Context, op string) (*lambda.GetFunctionConfigurationOutput, error) {
+	if err := d.ControlPlane(); err != nil {
+		return nil, err
+	}
+	if err := d.manageable(op); err != nil {
+		return nil, err
+	}
+	if err := d.remember(ctx); err != nil {
+		return nil, err
+	}
+	return d.waitUpdated(ctx, "UpdateFunctionConfiguration", false)
 }
 
 // manageable checks that Configure and ForceCold can act on what
@@ -240,9 +231,14 @@ func (d *Driver) publish(ctx context.Context) (string, error) {
 	return ver, err
 }
 
-// pointAlias makes the coldbench alias point at ver alone, creating it if
-// it does not exist and dropping any weighted routing to other versions.
-func (d *Driver) pointAlias(ctx context.Context, ver string) error {
+// moveAlias publishes $LATEST and makes the coldbench alias point at that
+// version alone, creating the alias if it does not exist and dropping any
+// weighted routing to other versions.
+func (d *Driver) moveAlias(ctx context.Context) error {
+	ver, err := d.publish(ctx)
+	if err != nil {
+		return err
+	}
 	name := AliasName
 	a, err := d.api.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &d.fn.id, Name: &name})
 	switch {

@@ -223,12 +223,7 @@ type Driver struct {
 }
 
 var (
-	_ drivers.Driver     = (*Driver)(nil)
-	_ drivers.Configurer = (*Driver)(nil)
-	_ drivers.ColdForcer = (*Driver)(nil)
-	_ drivers.Describer  = (*Driver)(nil)
-	_ drivers.Restorer   = (*Driver)(nil)
-
+	_ drivers.Manager        = (*Driver)(nil)
 	_ drivers.ControlChecker = (*Driver)(nil)
 )
 

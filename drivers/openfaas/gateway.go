@@ -23,25 +23,22 @@ import (
 
 // functionStatus is the answer of GET /system/function/{name}.
 type functionStatus struct {
-	Name                   string             `json:"name"`
-	Image                  string             `json:"image"`
-	Namespace              string             `json:"namespace,omitempty"`
-	EnvProcess             string             `json:"envProcess,omitempty"`
-	EnvVars                map[string]string  `json:"envVars,omitempty"`
-	Constraints            []string           `json:"constraints,omitempty"`
-	Secrets                []string           `json:"secrets,omitempty"`
-	Labels                 *map[string]string `json:"labels,omitempty"`
-	Annotations            *map[string]string `json:"annotations,omitempty"`
-	Limits                 *functionResources `json:"limits,omitempty"`
-	Requests               *functionResources `json:"requests,omitempty"`
-	ReadOnlyRootFilesystem bool               `json:"readOnlyRootFilesystem,omitempty"`
-	Replicas               uint64             `json:"replicas,omitempty"`
-	AvailableReplicas      uint64             `json:"availableReplicas,omitempty"`
+	Name string `json:"name"`
+	functionSpec
+	Replicas          uint64 `json:"replicas,omitempty"`
+	AvailableReplicas uint64 `json:"availableReplicas,omitempty"`
 }
 
 // functionDeployment is the body of PUT /system/functions.
 type functionDeployment struct {
-	Service                string             `json:"service"`
+	Service string `json:"service"`
+	functionSpec
+}
+
+// functionSpec is what a function is deployed with: the fields a status
+// and a deployment share, under the same JSON names (embedded, so they
+// stay at the top level of both bodies).
+type functionSpec struct {
 	Image                  string             `json:"image"`
 	Namespace              string             `json:"namespace,omitempty"`
 	EnvProcess             string             `json:"envProcess,omitempty"`
@@ -72,16 +69,7 @@ type scaleServiceRequest struct {
 // deployment turns a status into the update that redeploys it unchanged,
 // with copies of its maps so that the caller may edit them.
 func (s *functionStatus) deployment() functionDeployment {
-	d := functionDeployment{
-		Service:                s.Name,
-		Image:                  s.Image,
-		Namespace:              s.Namespace,
-		EnvProcess:             s.EnvProcess,
-		EnvVars:                s.EnvVars,
-		Constraints:            s.Constraints,
-		Secrets:                s.Secrets,
-		ReadOnlyRootFilesystem: s.ReadOnlyRootFilesystem,
-	}
+	d := functionDeployment{Service: s.Name, functionSpec: s.functionSpec}
 	if s.Labels != nil {
 		m := copyMap(*s.Labels)
 		d.Labels = &m

@@ -43,13 +43,7 @@ type Driver struct {
 	original *functionStatus // the function as the first change found it; nil when nothing changed
 }
 
-var (
-	_ drivers.Driver     = (*Driver)(nil)
-	_ drivers.Configurer = (*Driver)(nil)
-	_ drivers.ColdForcer = (*Driver)(nil)
-	_ drivers.Describer  = (*Driver)(nil)
-	_ drivers.Restorer   = (*Driver)(nil)
-)
+var _ drivers.Manager = (*Driver)(nil)
 
 // Open checks that the function exists and starts a driver for it. Without
 // credentials, a gateway that refuses the status call is not an error: the
@@ -147,11 +141,10 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st, err := d.gw.status(ctx)
+	st, err := d.current(ctx)
 	if err != nil {
 		return err
 	}
-	d.remember(st)
 	dep := st.deployment()
 	mem := strconv.Itoa(s.MemoryMB) + "Mi"
 	if dep.Limits == nil {
@@ -202,11 +195,10 @@ func (d *Driver) Configure(ctx context.Context, s drivers.Settings) error {
 func (d *Driver) ForceCold(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	st, err := d.gw.status(ctx)
+	st, err := d.current(ctx)
 	if err != nil {
 		return err
 	}
-	d.remember(st)
 	if err := d.gw.scale(ctx, 0); err != nil {
 		return err
 	}
@@ -308,14 +300,20 @@ func (j joined) Error() string {
 
 func (j joined) Unwrap() []error { return j }
 
-// remember keeps the function as first found, for Restore.
-func (d *Driver) remember(st *functionStatus) {
+// current reads the function's status for Configure and ForceCold (with
+// d.mu held), keeping the first one read for Restore.
+func (d *Driver) current(ctx context.Context) (*functionStatus, error) {
+	st, err := d.gw.status(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if d.original == nil {
 		c := *st
 		dep := st.deployment() // deep copies of the maps and resources
 		c.Labels, c.Annotations, c.Limits, c.Requests = dep.Labels, dep.Annotations, dep.Limits, dep.Requests
 		d.original = &c
 	}
+	return st, nil
 }
 
 // sameSpec compares what Configure changes: memory limit and request and

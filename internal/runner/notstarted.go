@@ -16,21 +16,7 @@ import (
 // startErr, for exit 3; if even the directory cannot be written, it returns
 // no result and both errors.
 func notStarted(cfg Config, startErr error) (*Result, error) {
-	s := cfg.Scenario
-	now := time.Now().UTC()
-	dir, err := study.Dir(study.Run, cfg.Dir, cfg.ResultsBase, s)
-	if err != nil {
-		return nil, errors.Join(startErr, err)
-	}
-	meta := results.Meta{
-		Scenario:     s.Name,
-		ScenarioFile: s.File,
-		Target:       study.Describe(s.Target),
-		Driver:       s.Target.Driver,
-		Version:      cfg.Version,
-		StartedAt:    now,
-	}
-	j, err := results.NewJournal(dir, meta)
+	dir, meta, j, err := openRecord(cfg, time.Now())
 	if err != nil {
 		return nil, errors.Join(startErr, err)
 	}
@@ -47,4 +33,28 @@ func notStarted(cfg Config, startErr error) (*Result, error) {
 		}
 	}
 	return &Result{Dir: dir, Run: run}, startErr
+}
+
+// openRecord makes the run directory and starts its journal with the
+// run's meta, started at started (in UTC): the start of a run and of one
+// that could not start (notStarted) record the same header.
+func openRecord(cfg Config, started time.Time) (string, results.Meta, *results.Journal, error) {
+	s := cfg.Scenario
+	dir, err := study.Dir(study.Run, cfg.Dir, cfg.ResultsBase, s)
+	if err != nil {
+		return "", results.Meta{}, nil, err
+	}
+	meta := results.Meta{
+		Scenario:     s.Name,
+		ScenarioFile: s.File,
+		Target:       study.Describe(s.Target),
+		Driver:       s.Target.Driver,
+		Version:      cfg.Version,
+		StartedAt:    started.UTC(),
+	}
+	j, err := results.NewJournal(dir, meta)
+	if err != nil {
+		return "", results.Meta{}, nil, err
+	}
+	return dir, meta, j, nil
 }

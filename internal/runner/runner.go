@@ -97,19 +97,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer closeAgents()
 	defer ctl.Close() // stops the agents if we return before the run's end
 
-	dir, err := study.Dir(study.Run, cfg.Dir, cfg.ResultsBase, s)
-	if err != nil {
-		return nil, err
-	}
-	meta := results.Meta{
-		Scenario:     s.Name,
-		ScenarioFile: s.File,
-		Target:       study.Describe(s.Target),
-		Driver:       s.Target.Driver,
-		Version:      cfg.Version,
-		StartedAt:    ctl.StartTime().UTC(),
-	}
-	j, err := results.NewJournal(dir, meta)
+	dir, meta, j, err := openRecord(cfg, ctl.StartTime())
 	if err != nil {
 		return nil, err
 	}

@@ -94,11 +94,16 @@ func (c *Cluster) kubeGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := c.client.Resource(gvr).Namespace(r.PathValue("ns")).Get(r.Context(), r.PathValue("name"), metav1.GetOptions{})
+	kubeReply(w, u, err)
+}
+
+// kubeReply answers with obj, or with err when there is one.
+func kubeReply(w http.ResponseWriter, obj *unstructured.Unstructured, err error) {
 	if err != nil {
 		kubeError(w, err)
 		return
 	}
-	kubeJSON(w, http.StatusOK, u.Object)
+	kubeJSON(w, http.StatusOK, obj.Object)
 }
 
 func (c *Cluster) kubeUpdate(w http.ResponseWriter, r *http.Request) {
@@ -123,11 +128,7 @@ func (c *Cluster) kubeUpdate(w http.ResponseWriter, r *http.Request) {
 	} else {
 		out, err = ri.Update(r.Context(), &u, metav1.UpdateOptions{})
 	}
-	if err != nil {
-		kubeError(w, err)
-		return
-	}
-	kubeJSON(w, http.StatusOK, out.Object)
+	kubeReply(w, out, err)
 }
 
 // kubeList lists, or with watch=true streams watch events: first, when

@@ -122,15 +122,10 @@ func (s *Server) updateConfiguration(q *request) {
 	if !decode(q, &in) {
 		return
 	}
+	if refused(q, in.RevisionId, "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id") {
+		return
+	}
 	f := q.f
-	if f.status == "InProgress" {
-		writeError(q.w, http.StatusConflict, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+f.arn)
-		return
-	}
-	if in.RevisionId != nil && *in.RevisionId != f.revision {
-		writeError(q.w, http.StatusPreconditionFailed, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
-		return
-	}
 	next := f.latest.clone()
 	if in.MemorySize != nil {
 		if *in.MemorySize < 128 || *in.MemorySize > 10240 {
@@ -162,6 +157,22 @@ func (s *Server) updateConfiguration(q *request) {
 	writeJSON(q.w, http.StatusOK, f.shape("$LATEST"))
 }
 
+// refused answers for a change to q.f that Lambda refuses, reporting
+// whether it did: 409 while an update is in progress, 412 when rev is set
+// and is not the function's revision (mismatch is the call's message).
+func refused(q *request, rev *string, mismatch string) bool {
+	f := q.f
+	if f.status == "InProgress" {
+		writeError(q.w, http.StatusConflict, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+f.arn)
+		return true
+	}
+	if rev != nil && *rev != f.revision {
+		writeError(q.w, http.StatusPreconditionFailed, "PreconditionFailedException", mismatch)
+		return true
+	}
+	return false
+}
+
 // publishVersion answers POST .../versions: a new version from $LATEST, or
 // the last one when $LATEST has not changed since, as Lambda does.
 func (s *Server) publishVersion(q *request) {
@@ -169,15 +180,10 @@ func (s *Server) publishVersion(q *request) {
 	if !decode(q, &in) {
 		return
 	}
+	if refused(q, in.RevisionId, "The Revision Id provided does not match the latest Revision Id.") {
+		return
+	}
 	f := q.f
-	if f.status == "InProgress" {
-		writeError(q.w, http.StatusConflict, "ResourceConflictException", "The operation cannot be performed at this time. An update is in progress for resource: "+f.arn)
-		return
-	}
-	if in.RevisionId != nil && *in.RevisionId != f.revision {
-		writeError(q.w, http.StatusPreconditionFailed, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id.")
-		return
-	}
 	if n := len(f.versions); n > 0 && f.versions[n-1].cfg.equal(f.latest) {
 		writeJSON(q.w, http.StatusCreated, f.shape(f.versions[n-1].number))
 		return
