@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/coldbench/coldbench/internal/fleet"
 	"github.com/coldbench/coldbench/internal/runner"
 	"github.com/coldbench/coldbench/results"
 )
@@ -20,14 +19,12 @@ func (e gateError) Unwrap() error { return e.error }
 // gate failure (exit 1); any other early end is an incomplete run (exit 3).
 func runOutcome(res *runner.Result, err error) error {
 	var abort *runner.ThresholdAbort
-	var re *fleet.RefusedError
-	var ve *fleet.VersionError
 	switch {
 	case errors.As(err, &abort):
 		return gateError{fmt.Errorf("%v; the run was stopped early (abort_on_fail), partial results in %s", abort, res.Dir)}
-	case errors.As(err, &re) && re.Invalid, errors.As(err, &ve):
-		// Refused before anything was sent, and running it again as it is
-		// cannot work: a usage error (exit 2, main), its record on disk.
+	case refusedInvalid(err):
+		// Refused before anything was sent: a usage error (exit 2, main),
+		// its record on disk.
 		return fmt.Errorf("%w; nothing was run, the record is in %s", err, res.Dir)
 	case err != nil:
 		return incompleteError{fmt.Errorf("run stopped early (%v); partial results in %s", err, res.Dir)}

@@ -119,8 +119,6 @@ func exitCode(err error) int {
 	var pe *scenarios.Error
 	var ie incompleteError
 	var ge gateError
-	var re *fleet.RefusedError
-	var ve *fleet.VersionError
 	switch {
 	case errors.As(err, &ge):
 		return exitThreshold
@@ -128,13 +126,19 @@ func exitCode(err error) int {
 		return exitIncomplete
 	case errors.As(err, &ue), errors.As(err, &se), errors.As(err, &pe):
 		return exitUsage
-	case errors.As(err, &re) && re.Invalid, errors.As(err, &ve):
-		// An agent refused the assignment itself (its scenario, the
-		// allow-list, the rate cap) or speaks another protocol: nothing
-		// was run, and running it again as it is cannot work.
+	case refusedInvalid(err):
 		return exitUsage
 	}
 	return exitIncomplete
+}
+
+// refusedInvalid reports whether an agent refused the assignment itself
+// (its scenario, the allow-list, the rate cap) or speaks another protocol:
+// nothing was run, and running it again as it is cannot work (exit 2).
+func refusedInvalid(err error) bool {
+	var re *fleet.RefusedError
+	var ve *fleet.VersionError
+	return errors.As(err, &re) && re.Invalid || errors.As(err, &ve)
 }
 
 // usageError marks a bad command line or input (exit 2).
