@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"os"
 	"time"
 )
 
@@ -10,15 +11,25 @@ import (
 //
 // Go's timers are precise only while the process is busy: a process with
 // nothing to run waits for its next timer in epoll_wait, whose timeout is
-// whole milliseconds, so a wait of 100 µs can last a millisecond. At
-// 10 000/s that is most waits, and it is the generator's own lag that
-// latency from the intended send time then reports. Where the platform
-// has a kernel timer the poller can wait on (timerfd, sleep_linux.go),
-// short waits use it: the poller wakes when it fires, to the microsecond.
+// whole milliseconds, so a wait of 100 µs can last a millisecond or more.
+// At 10 000/s that is most waits, and latency from the intended send time
+// reports it as the generator's own lag. Where the platform has a kernel
+// timer the poller can wait on (timerfd, sleep_linux.go), the last
+// stretch of a wait is slept on it instead, to the microsecond.
+//
+// A wake-up is not free, though: on a virtual machine waking an idle
+// thread costs tens of microseconds of CPU, more than a request. So the
+// pacer wakes at most once per tick: arrivals closer together than that
+// are sent together at the first wake at or after their due time. Lag is
+// then below one tick (plus the wake-up's own), and a rate above 1/tick
+// costs one wake-up per tick instead of one per request. Below that rate
+// each arrival has its own wake-up, on time.
 type sleeper struct {
 	timer *time.Timer // one reusable timer: a new one per arrival would be an allocation each
 	fine  fineTimer   // nil where the platform has none, or it could not be made
-	tried bool
+	tick  time.Duration
+	woke  time.Time // the last wake-up's due time
+	init  bool
 }
 
 // fineBelow is the wait under which the fine timer is used: above it the
@@ -27,27 +38,44 @@ type sleeper struct {
 // the fine one.
 const fineBelow = 2 * time.Millisecond
 
-// until waits until t or until ctx is done, and returns ctx's error then.
-// A t already past returns at once: a late arrival is sent now and its
-// latency still counts from its due time.
-func (s *sleeper) until(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
+// pacerTick is the shortest time between two wake-ups of the pacer.
+var pacerTick = 500 * time.Microsecond
+
+func (s *sleeper) setup() {
+	s.init = true
+	s.tick = pacerTick
+	if v, err := time.ParseDuration(os.Getenv("COLDBENCH_PACER_TICK")); err == nil { // EXPERIMENT
+		s.tick = v
 	}
-	if !s.tried {
-		s.tried = true
+	if os.Getenv("COLDBENCH_PACER_COARSE") == "" { // EXPERIMENT
 		s.fine = newFineTimer()
 	}
-	if s.fine != nil {
-		if d > fineBelow {
-			if err := s.coarse(ctx, d-fineBelow); err != nil {
-				return err
-			}
-		}
-		return s.fine.until(ctx, t)
+}
+
+// until waits until t or until ctx is done, and returns ctx's error then.
+// A t already past returns at once: a late arrival is sent now and its
+// latency still counts from its due time. It never returns before t.
+func (s *sleeper) until(ctx context.Context, t time.Time) error {
+	if !s.init {
+		s.setup()
 	}
-	return s.coarse(ctx, d)
+	if !t.After(time.Now()) {
+		return ctx.Err()
+	}
+	if next := s.woke.Add(s.tick); t.Before(next) {
+		t = next // batched with the arrivals of the next tick
+	}
+	s.woke = t
+	d := time.Until(t)
+	if s.fine == nil {
+		return s.coarse(ctx, d)
+	}
+	if d > fineBelow {
+		if err := s.coarse(ctx, d-fineBelow); err != nil {
+			return err
+		}
+	}
+	return s.fine.until(ctx, t)
 }
 
 // coarse waits d on Go's timer.

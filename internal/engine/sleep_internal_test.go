@@ -8,29 +8,39 @@ import (
 )
 
 // BenchmarkSleeperLag paces 100 µs arrivals (10 000/s) in an otherwise
-// idle process and reports how late the pacer woke: Go's timer alone
-// (coarse) against the sleeper (fine timer for short waits).
+// idle process and reports how late the pacer woke and its CPU time per
+// arrival: Go's timer alone, the fine timer for every arrival, and the
+// fine timer once per pacer tick (the engine's default).
 func BenchmarkSleeperLag(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		until func(*sleeper, context.Context, time.Time) error
+		name string
+		tick time.Duration
+		fine bool
 	}{
-		{"coarse", func(s *sleeper, ctx context.Context, t time.Time) error { return s.coarse(ctx, time.Until(t)) }},
-		{"sleeper", (*sleeper).until},
+		{"go-timer", 0, false},
+		{"fine-every-arrival", 0, true},
+		{"fine-tick-" + pacerTick.String(), pacerTick, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			var s sleeper
+			s := sleeper{init: true, tick: bc.tick}
+			if bc.fine {
+				if s.fine = newFineTimer(); s.fine == nil {
+					b.Skip("no fine timer here")
+				}
+			}
 			defer s.stop()
 			ctx := context.Background()
 			lags := make([]time.Duration, 0, b.N)
 			start := time.Now()
+			cpu0 := cpuTime()
 			for i := range b.N {
 				due := start.Add(time.Duration(i+1) * 100 * time.Microsecond)
-				if err := bc.until(&s, ctx, due); err != nil {
+				if err := s.until(ctx, due); err != nil {
 					b.Fatal(err)
 				}
 				lags = append(lags, time.Since(due))
 			}
+			b.ReportMetric(float64((cpuTime() - cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			slices.Sort(lags)
 			b.ReportMetric(float64(lags[len(lags)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds()), "p99-µs")
@@ -65,7 +75,7 @@ func TestSleeperCancel(t *testing.T) {
 	for _, fine := range []bool{false, true} {
 		var s sleeper
 		ctx, cancel := context.WithCancel(context.Background())
-		if err := s.until(ctx, time.Now().Add(50*time.Microsecond)); err != nil {
+		if err := s.until(ctx, time.Now().Add(50*time.Microsecond)); err != nil { // makes the fine timer
 			t.Fatal(err)
 		}
 		until := s.until
