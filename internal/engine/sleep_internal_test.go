@@ -40,7 +40,7 @@ func BenchmarkSleeperLag(b *testing.B) {
 				}
 				lags = append(lags, time.Since(due))
 			}
-			b.ReportMetric(float64((cpuTime() - cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			slices.Sort(lags)
 			b.ReportMetric(float64(lags[len(lags)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds()), "p99-µs")
