@@ -99,3 +99,30 @@ func TestSleeperCancel(t *testing.T) {
 		s.stop()
 	}
 }
+
+// TestSleeperTick: arrivals closer together than a tick share a wake-up,
+// and none is sent before its due time.
+func TestSleeperTick(t *testing.T) {
+	s := sleeper{init: true, tick: 500 * time.Microsecond, fine: newFineTimer()}
+	defer s.stop()
+	ctx := context.Background()
+	start := time.Now().Add(time.Millisecond)
+	sleeps := 0
+	const n = 40 // 4 ms at 100 µs apart: 8 ticks
+	for i := range n {
+		due := start.Add(time.Duration(i) * 100 * time.Microsecond)
+		if time.Now().Before(due) {
+			sleeps++ // a wait that has to sleep: the batch's first
+		}
+		if err := s.until(ctx, due); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().Before(due) {
+			t.Fatalf("arrival %d sent early", i)
+		}
+	}
+	// A slow machine only merges more of them.
+	if sleeps > n*100/500+1 {
+		t.Errorf("%d wake-ups for %d arrivals 100 µs apart, want at most one per 500 µs tick (%d)", sleeps, n, n*100/500+1)
+	}
+}
