@@ -3,11 +3,14 @@ package http_test
 import (
 	"context"
 	"encoding/pem"
+	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coldbench/coldbench/drivers"
 	httpdriver "github.com/coldbench/coldbench/drivers/http"
@@ -15,7 +18,8 @@ import (
 
 // TestNetTimings: on either client, a call that opened a connection says
 // so with its connect time (and TLS time over https), and the next call
-// on the kept-alive connection reports none.
+// on the kept-alive connection reports none; both have their send time
+// and first-byte time.
 func TestNetTimings(t *testing.T) {
 	for _, client := range []string{"net/http", httpdriver.ClientFast} {
 		for _, https := range []bool{false, true} {
@@ -56,6 +60,10 @@ func TestNetTimings(t *testing.T) {
 				if n := second.Net; n.NewConn || n.Connect != 0 || n.TLS != 0 {
 					t.Errorf("second call: %+v, want the kept-alive connection", n)
 				}
+				// Both know when they went on the wire and their first byte.
+				if first.Sent.IsZero() || !second.Sent.After(first.Sent) || first.Net.FirstByte <= 0 || second.Net.FirstByte <= 0 {
+					t.Errorf("sent %v then %v, first byte %v then %v: want both, in order", first.Sent, second.Sent, first.Net.FirstByte, second.Net.FirstByte)
+				}
 				if first.Temp != drivers.Cold || second.Temp != drivers.Warm || first.InstanceID != "i-1" || first.BytesIn != 2 {
 					t.Errorf("signals: %s %s %q, %d bytes", first.Temp, second.Temp, first.InstanceID, first.BytesIn)
 				}
@@ -92,5 +100,53 @@ func TestClientValidate(t *testing.T) {
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestCancelInFlight: on the default client (fasthttp, which takes no
+// context), cancelling the context ends a request in flight at once with
+// the context's error, not at its timeout, and the driver goes on working
+// under a new context. About 0.2 s.
+func TestCancelInFlight(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			select { // never answers while the test runs
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := httpdriver.DefaultConfig()
+	cfg.URL, cfg.Timeout = srv.URL, 10*time.Second
+	d, err := httpdriver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- d.Invoke(ctx, &drivers.Call{Request: &drivers.Request{Path: "/hang"}}) }()
+	time.Sleep(100 * time.Millisecond) // in flight by now
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("in-flight call ended with %v, want context.Canceled", err)
+		}
+		if d := time.Since(t0); d > 100*time.Millisecond {
+			t.Errorf("ended %v after the cancellation, want ≤ 100 ms", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("in-flight call still running 5 s after the cancellation (its timeout is 10 s)")
+	}
+	var c drivers.Call
+	if err := d.Invoke(context.Background(), &c); err != nil || c.Status != 200 {
+		t.Errorf("after the cancellation: status %d, err %v", c.Status, err)
 	}
 }
