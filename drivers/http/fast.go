@@ -128,11 +128,14 @@ func (f *fastClient) dial(addr string) (net.Conn, error) {
 		t0 := time.Now()
 		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		nt.DNS = time.Since(t0)
-		if err != nil {
-			return nil, err
+		if err == nil && len(ips) == 0 {
+			err = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 		}
-		if len(ips) == 0 {
-			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+		if err != nil {
+			// A dial error, as net/http's dialer reports a failed lookup
+			// (LookupNetIP's own errors are not all DNS errors: a .onion
+			// name is an AddrError).
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
 		}
 		hosts = hosts[:0]
 		for _, ip := range ips {
