@@ -60,6 +60,9 @@ func newFastClient(cfg *Config, u *url.URL, hdr http.Header) (*fastClient, error
 	// The headers every request starts from, built once: CopyTo appends
 	// them into the pooled request's buffers without allocating.
 	f.tmpl.DisableNormalizing() // names are canonical already (New)
+	// A body goes with the Content-Type the scenario or the call gives,
+	// or none, as on net/http; fasthttp's default is octet-stream.
+	f.tmpl.SetNoDefaultContentType(true)
 	f.tmpl.SetMethod(cfg.Method)
 	f.tmpl.SetHost(u.Host)
 	for k, vs := range hdr {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +150,66 @@ func TestCancelInFlight(t *testing.T) {
 	var c drivers.Call
 	if err := d.Invoke(context.Background(), &c); err != nil || c.Status != 200 {
 		t.Errorf("after the cancellation: status %d, err %v", c.Status, err)
+	}
+}
+
+// TestSameRequestOnBothClients: the target sees the same request line,
+// Host, headers and body from either client, for a plain GET, a templated
+// POST with configured headers, and a replayed call with its own method,
+// path, headers (one replacing a configured one, a Host left out) and
+// body. About 10 ms.
+func TestSameRequestOnBothClients(t *testing.T) {
+	type seen struct {
+		line, host, body string
+		header           http.Header
+	}
+	var got seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = seen{r.Method + " " + r.RequestURI + " " + r.Proto, r.Host, string(b), r.Header.Clone()}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name string
+		edit func(*httpdriver.Config)
+		req  *drivers.Request // the call's own request; nil for none
+	}{
+		// the configured GET, no body
+		{"get", func(*httpdriver.Config) {}, nil},
+		// a POST whose body is a template, with configured headers
+		{"post template", func(c *httpdriver.Config) {
+			c.Method, c.Body = http.MethodPost, `{"seq": {{.Seq}}}`
+			c.Headers = map[string]string{"content-type": "application/json", "X-Tenant": "a"}
+		}, nil},
+		// a replayed call: its own method, path, headers and body
+		{"replay", func(c *httpdriver.Config) { c.Headers = map[string]string{"X-Tenant": "a"} }, &drivers.Request{
+			Method: http.MethodPut, Path: "/orders/1?force=true",
+			Header: map[string]string{"x-tenant": "b", "Host": "elsewhere.example", "X-Extra": "1"},
+			Body:   []byte("shipped"),
+		}},
+	}
+	for _, tt := range tests {
+		var want seen
+		for _, client := range []string{httpdriver.ClientNetHTTP, httpdriver.ClientFast} {
+			cfg := httpdriver.DefaultConfig()
+			cfg.URL, cfg.Client = srv.URL+"/fn", client
+			tt.edit(cfg)
+			d, err := httpdriver.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := drivers.Call{ID: "r-1", Seq: 7, Request: tt.req}
+			if err := d.Invoke(context.Background(), &c); err != nil || c.Status != 200 {
+				t.Fatalf("%s on %s: status %d, err %v", tt.name, client, c.Status, err)
+			}
+			d.Close()
+			if client == httpdriver.ClientNetHTTP {
+				want = got
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: fasthttp sent\n%+v\nnet/http\n%+v", tt.name, got, want)
+			}
+		}
 	}
 }
