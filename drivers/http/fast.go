@@ -34,7 +34,7 @@ const ClientNetHTTP = "net/http"
 // fastClient is the http driver's fasthttp client for one target host.
 type fastClient struct {
 	hc      *fasthttp.HostClient
-	uri     string                 // the target URL, for requests that do not override it
+	uri     fasthttp.URI           // the target URL parsed once, copied into requests that do not override it
 	tmpl    fasthttp.RequestHeader // method, Host and the configured headers, copied into each request
 	method  string                 // tmpl's
 	timeout time.Duration
@@ -51,7 +51,7 @@ type fastClient struct {
 
 func newFastClient(cfg *Config, u *url.URL, hdr http.Header) (*fastClient, error) {
 	f := &fastClient{
-		uri: u.String(), method: cfg.Method, timeout: cfg.Timeout,
+		method: cfg.Method, timeout: cfg.Timeout,
 		dialer: net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second},
 		base:   time.Now(),
 		ctxs:   map[context.Context]*ctxWatch{},
@@ -59,6 +59,10 @@ func newFastClient(cfg *Config, u *url.URL, hdr http.Header) (*fastClient, error
 	}
 	// The headers every request starts from, built once: CopyTo appends
 	// them into the pooled request's buffers without allocating.
+	f.uri.DisablePathNormalizing = true // the path as the scenario wrote it
+	if err := f.uri.Parse(nil, []byte(u.String())); err != nil {
+		return nil, fmt.Errorf("url %s: %w", u, err)
+	}
 	f.tmpl.DisableNormalizing() // names are canonical already (New)
 	// A body goes with the Content-Type the scenario or the call gives,
 	// or none, as on net/http; fasthttp's default is octet-stream.
@@ -350,7 +354,7 @@ func (d *Driver) invokeFast(ctx context.Context, c *drivers.Call, method string,
 	defer fasthttp.ReleaseResponse(resp)
 	f.tmpl.CopyTo(&req.Header)
 	if u == d.u {
-		req.SetRequestURI(f.uri)
+		req.SetURI(&f.uri)
 	} else {
 		req.SetRequestURI(u.String())
 	}

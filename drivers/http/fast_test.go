@@ -192,7 +192,7 @@ func TestSameRequestOnBothClients(t *testing.T) {
 		var want seen
 		for _, client := range []string{httpdriver.ClientNetHTTP, httpdriver.ClientFast} {
 			cfg := httpdriver.DefaultConfig()
-			cfg.URL, cfg.Client = srv.URL+"/fn", client
+			cfg.URL, cfg.Client = srv.URL+"/fn/a%2Fb/../c?q=1&r=%20x", client // kept as written
 			tt.edit(cfg)
 			d, err := httpdriver.New(cfg)
 			if err != nil {
