@@ -271,6 +271,7 @@ func (f *fastClient) timings(resp *fasthttp.Response, began time.Time, c *driver
 type ctxWatch struct {
 	ctx      context.Context
 	inflight atomic.Int64 // requests under ctx now
+	stop     func() bool  // unregisters the AfterFunc
 }
 
 // watch returns the watch of ctx, registering one the first time ctx is
@@ -290,7 +291,7 @@ func (f *fastClient) watch(ctx context.Context) *ctxWatch {
 	if !ok {
 		w = &ctxWatch{ctx: ctx}
 		f.ctxs[ctx] = w
-		context.AfterFunc(ctx, func() { f.cancelled(w) })
+		w.stop = context.AfterFunc(ctx, func() { f.cancelled(w) })
 	}
 	f.last.Store(w)
 	return w
@@ -309,6 +310,19 @@ func (f *fastClient) cancelled(w *ctxWatch) {
 		return
 	}
 	f.closeAll()
+}
+
+// close unregisters the contexts' watches, which would keep the client
+// until their contexts end, and closes the idle connections.
+func (f *fastClient) close() {
+	f.mu.Lock()
+	for ctx, w := range f.ctxs {
+		w.stop()
+		delete(f.ctxs, ctx)
+	}
+	f.last.Store(nil)
+	f.mu.Unlock()
+	f.hc.CloseIdleConnections()
 }
 
 // closeAll closes the idle connections through the pool, then the busy

@@ -466,7 +466,7 @@ func ParseMillis(v string) time.Duration {
 func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
 	if d.fast != nil {
-		d.fast.hc.CloseIdleConnections()
+		d.fast.close()
 	}
 	return nil
 }
