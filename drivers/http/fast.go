@@ -44,6 +44,7 @@ type fastClient struct {
 	base    time.Time // origin of the connections' atomic timestamps
 
 	last  atomic.Pointer[ctxWatch] // the context of the last request, nearly always the run's
+	halt  atomic.Pointer[ctxWatch] // the last cancelled with requests in flight: no dial until they return
 	mu    sync.Mutex
 	ctxs  map[context.Context]*ctxWatch // contexts watched for cancellation
 	conns map[*timedConn]struct{}       // open connections, closed at a cancellation
@@ -123,6 +124,9 @@ func cmpOr(a, b string) string {
 // TLS handshake, and keeps the times on the connection for the request
 // that uses it first.
 func (f *fastClient) dial(addr string) (net.Conn, error) {
+	if h := f.halt.Load(); h != nil && h.inflight.Load() > 0 {
+		return nil, fmt.Errorf("dial %s: %w", addr, h.ctx.Err())
+	}
 	var nt drivers.NetTimings
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -299,8 +303,11 @@ func (f *fastClient) watch(ctx context.Context) *ctxWatch {
 
 // cancelled forgets w and, if requests under it are in flight, closes
 // every connection, which ends them at once with a read or write error
-// (invokeFast returns the context's). Requests under another context at
-// that moment fail too: one run's requests share one context.
+// (invokeFast returns the context's), and refuses new connections until
+// they have all returned, so that a request waiting for a connection
+// under max_connections does not get a fresh one and wait out its
+// timeout. Requests under another context at that moment fail too: one
+// run's requests share one context.
 func (f *fastClient) cancelled(w *ctxWatch) {
 	f.mu.Lock()
 	delete(f.ctxs, w.ctx)
@@ -309,6 +316,7 @@ func (f *fastClient) cancelled(w *ctxWatch) {
 	if w.inflight.Load() == 0 {
 		return
 	}
+	f.halt.Store(w)
 	f.closeAll()
 }
 

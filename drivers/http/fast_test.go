@@ -213,3 +213,44 @@ func TestSameRequestOnBothClients(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelWaitingForConnection: under max_connections, a request waiting
+// for a connection when the context is cancelled ends at once too, rather
+// than taking the connection the cancellation freed and waiting out its
+// timeout. About 0.2 s.
+func TestCancelWaitingForConnection(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers while the test runs
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := httpdriver.DefaultConfig()
+	cfg.URL, cfg.Timeout, cfg.MaxConnections = srv.URL, 10*time.Second, 1
+	d, err := httpdriver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 2)
+	for range 2 { // one in flight, one waiting for the only connection
+		go func() { errc <- d.Invoke(ctx, &drivers.Call{}) }()
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	deadline := time.After(time.Second)
+	for range 2 {
+		select {
+		case err := <-errc:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("ended with %v, want context.Canceled", err)
+			}
+		case <-deadline:
+			t.Fatal("a call still running 1 s after the cancellation (its timeout is 10 s)")
+		}
+	}
+}
