@@ -14,26 +14,26 @@ import (
 // server that answers at once: allocations and CPU on the client side are
 // what a load generator spends per request. "get" is the plainest request
 // (a static GET with a request id header); "post-template" executes a body
-// template per request; the -fasthttp ones are the same on the fasthttp
-// client.
+// template per request; both on the default client (fasthttp), then the
+// same two on net/http.
 func BenchmarkInvoke(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
+	postTemplate := func(c *httpdriver.Config) {
+		c.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
+		c.Method = http.MethodPost
+	}
 	cases := []struct {
 		name string
 		edit func(*httpdriver.Config)
 	}{
 		{"get", func(*httpdriver.Config) {}},
-		{"post-template", func(c *httpdriver.Config) {
-			c.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
-			c.Method = http.MethodPost
-		}},
-		// The same two on the fasthttp client (client: fasthttp).
-		{"get-fasthttp", func(c *httpdriver.Config) { c.Client = httpdriver.ClientFast }},
-		{"post-template-fasthttp", func(c *httpdriver.Config) {
-			c.Body = `{"seq": {{.Seq}}, "id": "{{.ID}}"}`
-			c.Method = http.MethodPost
-			c.Client = httpdriver.ClientFast
+		{"post-template", postTemplate},
+		// The same two on net/http (client: net/http).
+		{"get-nethttp", func(c *httpdriver.Config) { c.Client = httpdriver.ClientNetHTTP }},
+		{"post-template-nethttp", func(c *httpdriver.Config) {
+			postTemplate(c)
+			c.Client = httpdriver.ClientNetHTTP
 		}},
 	}
 	for _, tc := range cases {

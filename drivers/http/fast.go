@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -20,32 +21,59 @@ import (
 	"github.com/coldbench/coldbench/drivers"
 )
 
-// ClientFast selects the fasthttp client (`client: fasthttp`): HTTP/1.1
-// only, I/O in the calling goroutine, requests and responses pooled — no
-// allocation per request against net/http's forty-odd. It cannot do
-// HTTP/2 or SigV4, and has no first-byte timing; connect and TLS times
-// come from its dial hook.
+// ClientFast selects the fasthttp client (`client: fasthttp`), the default
+// for HTTP/1.1 targets: I/O in the calling goroutine, requests and
+// responses pooled, a fraction of net/http's CPU and allocations per
+// request. It cannot do HTTP/2 or SigV4, which take net/http.
 const ClientFast = "fasthttp"
+
+// ClientNetHTTP selects Go's net/http client (`client: net/http`), chosen
+// on its own for http2 and sigv4.
+const ClientNetHTTP = "net/http"
 
 // fastClient is the http driver's fasthttp client for one target host.
 type fastClient struct {
 	hc      *fasthttp.HostClient
-	uri     string // the target URL, for requests that do not override it
-	host    string // its host[:port], the Host header
+	uri     fasthttp.URI           // the target URL parsed once, copied into requests that do not override it
+	tmpl    fasthttp.RequestHeader // method, Host and the configured headers, copied into each request
+	method  string                 // tmpl's
 	timeout time.Duration
 	dialer  net.Dialer
 	tls     *tls.Config // nil for http://
 	sni     string
+	base    time.Time // origin of the connections' atomic timestamps
 
+	last  atomic.Pointer[ctxWatch] // the context of the last request, nearly always the run's
+	halt  atomic.Pointer[ctxWatch] // the last cancelled with requests in flight: no dial until they return
 	mu    sync.Mutex
-	fresh map[netip.AddrPort]drivers.NetTimings // connections dialled and not yet used, by local address
+	ctxs  map[context.Context]*ctxWatch // contexts watched for cancellation
+	conns map[*timedConn]struct{}       // open connections, closed at a cancellation
 }
 
-func newFastClient(cfg *Config, u *url.URL) (*fastClient, error) {
+func newFastClient(cfg *Config, u *url.URL, hdr http.Header) (*fastClient, error) {
 	f := &fastClient{
-		uri: u.String(), host: u.Host, timeout: cfg.Timeout,
+		method: cfg.Method, timeout: cfg.Timeout,
 		dialer: net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second},
-		fresh:  map[netip.AddrPort]drivers.NetTimings{},
+		base:   time.Now(),
+		ctxs:   map[context.Context]*ctxWatch{},
+		conns:  map[*timedConn]struct{}{},
+	}
+	// The headers every request starts from, built once: CopyTo appends
+	// them into the pooled request's buffers without allocating.
+	f.uri.DisablePathNormalizing = true // the path as the scenario wrote it
+	if err := f.uri.Parse(nil, []byte(u.String())); err != nil {
+		return nil, fmt.Errorf("url %s: %w", u, err)
+	}
+	f.tmpl.DisableNormalizing() // names are canonical already (New)
+	// A body goes with the Content-Type the scenario or the call gives,
+	// or none, as on net/http; fasthttp's default is octet-stream.
+	f.tmpl.SetNoDefaultContentType(true)
+	f.tmpl.SetMethod(cfg.Method)
+	f.tmpl.SetHost(u.Host)
+	for k, vs := range hdr {
+		for _, v := range vs {
+			f.tmpl.Add(k, v)
+		}
 	}
 	port := u.Port()
 	if u.Scheme == "https" {
@@ -93,9 +121,12 @@ func cmpOr(a, b string) string {
 }
 
 // dial opens a connection, timing the name lookup, the TCP connect and the
-// TLS handshake, and files the times under the connection's local address
-// for the request that will use it first.
+// TLS handshake, and keeps the times on the connection for the request
+// that uses it first.
 func (f *fastClient) dial(addr string) (net.Conn, error) {
+	if h := f.halt.Load(); h != nil && h.inflight.Load() > 0 {
+		return nil, fmt.Errorf("dial %s: %w", addr, h.ctx.Err())
+	}
 	var nt drivers.NetTimings
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -108,11 +139,14 @@ func (f *fastClient) dial(addr string) (net.Conn, error) {
 		t0 := time.Now()
 		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		nt.DNS = time.Since(t0)
-		if err != nil {
-			return nil, err
+		if err == nil && len(ips) == 0 {
+			err = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 		}
-		if len(ips) == 0 {
-			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+		if err != nil {
+			// A dial error, as net/http's dialer reports a failed lookup
+			// (LookupNetIP's own errors are not all DNS errors: a .onion
+			// name is an AddrError).
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
 		}
 		hosts = hosts[:0]
 		for _, ip := range ips {
@@ -146,74 +180,213 @@ func (f *fastClient) dial(addr string) (net.Conn, error) {
 		conn = tconn
 	}
 	nt.NewConn = true
-	if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
-		f.mu.Lock()
-		if len(f.fresh) >= maxFresh {
-			// Connections whose first request failed before a response
-			// are never claimed: forget them all rather than grow.
-			clear(f.fresh)
-		}
-		f.fresh[a.AddrPort()] = nt
-		f.mu.Unlock()
-	}
-	return conn, nil
+	tc := &timedConn{Conn: conn, f: f, nt: nt}
+	tc.fresh.Store(true)
+	f.mu.Lock()
+	f.conns[tc] = struct{}{}
+	f.mu.Unlock()
+	return tc, nil
 }
 
-// maxFresh bounds the connections waiting for their first response.
-const maxFresh = 4096
+// timedConn is a connection of the fasthttp client that times its
+// requests: when one was written (the last Write) and its first response
+// byte (the first Read after it), read by the request that used it. A
+// connection serves one request at a time, but fasthttp may hand it to
+// the next request before this one has read the times, so they are
+// atomic: at worst a request reads the next one's times, never a torn
+// value.
+type timedConn struct {
+	net.Conn
+	f     *fastClient
+	nt    drivers.NetTimings // the dial's, for the first request
+	fresh atomic.Bool        // nt not yet taken
+	wrote atomic.Int64       // since f.base, after the last Write
+	first atomic.Int64       // from wrote to the first byte read after it; -1 until then
+}
 
-// netTimings is the dial's times when resp came over a connection this is
-// the first request of; zero for a reused connection.
-func (f *fastClient) netTimings(resp *fasthttp.Response) drivers.NetTimings {
-	a, ok := resp.LocalAddr().(*net.TCPAddr)
-	if !ok {
-		return drivers.NetTimings{}
+func (c *timedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.wrote.Store(int64(time.Since(c.f.base)))
+	c.first.Store(-1)
+	return n, err
+}
+
+func (c *timedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.first.Load() < 0 {
+		c.first.Store(int64(time.Since(c.f.base)) - c.wrote.Load())
 	}
-	k := a.AddrPort()
+	return n, err
+}
+
+func (c *timedConn) Close() error {
+	c.f.mu.Lock()
+	delete(c.f.conns, c)
+	c.f.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// Handshake tells fasthttp that a TLS connection has done its handshake
+// (in dial) and is not to be wrapped again; it is never called for http://.
+func (c *timedConn) Handshake() error {
+	if h, ok := c.Conn.(interface{ Handshake() error }); ok {
+		return h.Handshake()
+	}
+	return nil
+}
+
+// LocalAddr is how a response leads back to its connection: fasthttp keeps
+// it in the response (Response.LocalAddr), so finding the connection's
+// times costs no lookup.
+func (c *timedConn) LocalAddr() net.Addr { return (*connAddr)(c) }
+
+// connAddr is a timedConn seen as its local address.
+type connAddr timedConn
+
+func (a *connAddr) Network() string { return a.Conn.LocalAddr().Network() }
+func (a *connAddr) String() string  { return a.Conn.LocalAddr().String() }
+
+// timings fills c's network phases and wire time from the connection
+// resp came over: the dial's times if this is its first request, the
+// write and first-byte times if they are later than began (this
+// request's, not an earlier one's on the same connection).
+func (f *fastClient) timings(resp *fasthttp.Response, began time.Time, c *drivers.Call) {
+	a, ok := resp.LocalAddr().(*connAddr)
+	if !ok {
+		return
+	}
+	conn := (*timedConn)(a)
+	if conn.fresh.Load() && conn.fresh.CompareAndSwap(true, false) {
+		c.Net = conn.nt
+	}
+	wrote := time.Duration(conn.wrote.Load())
+	if f.base.Add(wrote).Before(began) {
+		return
+	}
+	c.Sent = f.base.Add(wrote)
+	if fb := conn.first.Load(); fb > 0 {
+		c.Net.FirstByte = time.Duration(fb)
+	}
+}
+
+// ctxWatch is one context the client's requests run under, watched so
+// that its cancellation ends them: fasthttp takes no context, so the
+// connections are closed under them.
+type ctxWatch struct {
+	ctx      context.Context
+	inflight atomic.Int64 // requests under ctx now
+	stop     func() bool  // unregisters the AfterFunc
+}
+
+// watch returns the watch of ctx, registering one the first time ctx is
+// seen (nil for a context that cannot be cancelled). The engine passes the
+// same context for every request of a run: after the first, this is an
+// atomic load and a comparison.
+func (f *fastClient) watch(ctx context.Context) *ctxWatch {
+	if w := f.last.Load(); w != nil && w.ctx == ctx {
+		return w
+	}
+	if ctx.Done() == nil {
+		return nil
+	}
 	f.mu.Lock()
-	nt, ok := f.fresh[k]
-	if ok {
-		delete(f.fresh, k)
+	defer f.mu.Unlock()
+	w, ok := f.ctxs[ctx]
+	if !ok {
+		w = &ctxWatch{ctx: ctx}
+		f.ctxs[ctx] = w
+		w.stop = context.AfterFunc(ctx, func() { f.cancelled(w) })
+	}
+	f.last.Store(w)
+	return w
+}
+
+// cancelled forgets w and, if requests under it are in flight, closes
+// every connection, which ends them at once with a read or write error
+// (invokeFast returns the context's), and refuses new connections until
+// they have all returned, so that a request waiting for a connection
+// under max_connections does not get a fresh one and wait out its
+// timeout. Requests under another context at that moment fail too: one
+// run's requests share one context.
+func (f *fastClient) cancelled(w *ctxWatch) {
+	f.mu.Lock()
+	delete(f.ctxs, w.ctx)
+	f.last.CompareAndSwap(w, nil)
+	f.mu.Unlock()
+	if w.inflight.Load() == 0 {
+		return
+	}
+	f.halt.Store(w)
+	f.closeAll()
+}
+
+// close unregisters the contexts' watches, which would keep the client
+// until their contexts end, and closes the idle connections.
+func (f *fastClient) close() {
+	f.mu.Lock()
+	for ctx, w := range f.ctxs {
+		w.stop()
+		delete(f.ctxs, ctx)
+	}
+	f.last.Store(nil)
+	f.mu.Unlock()
+	f.hc.CloseIdleConnections()
+}
+
+// closeAll closes the idle connections through the pool, then the busy
+// ones under their requests.
+func (f *fastClient) closeAll() {
+	f.hc.CloseIdleConnections()
+	f.mu.Lock()
+	busy := make([]*timedConn, 0, len(f.conns))
+	for c := range f.conns {
+		busy = append(busy, c)
 	}
 	f.mu.Unlock()
-	return nt
+	for _, c := range busy {
+		c.Close()
+	}
 }
 
 // invokeFast is Invoke on the fasthttp client. body is the request body
 // (nil: none); u is the call's own URL when it overrides the target's.
 //
 // fasthttp takes no context: ctx's deadline, when sooner than the
-// timeout, bounds the request, and a ctx already done sends nothing; a
-// cancellation while the request is in flight is seen when it ends, at
-// the latest at the timeout.
+// timeout, bounds the request, a ctx already done sends nothing, and a
+// cancellation while the request is in flight closes the connections
+// under it (watch).
 func (d *Driver) invokeFast(ctx context.Context, c *drivers.Call, method string, u *url.URL, body []byte) error {
+	f := d.fast
+	w := f.watch(ctx)
+	if w != nil {
+		w.inflight.Add(1)
+		defer w.inflight.Add(-1)
+	}
+	// After the count: a cancellation from here on sees this request.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(d.fast.timeout)
+	began := time.Now()
+	deadline := began.Add(f.timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	f := d.fast
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
+	f.tmpl.CopyTo(&req.Header)
 	if u == d.u {
-		req.SetRequestURI(f.uri)
+		req.SetURI(&f.uri)
 	} else {
 		req.SetRequestURI(u.String())
 	}
-	req.Header.SetMethod(method)
-	req.Header.SetHost(f.host)
-	for k, vs := range d.hdr {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
+	if method != f.method {
+		req.Header.SetMethod(method)
 	}
 	if c.Request != nil {
 		for k, v := range c.Request.Header {
 			if !strings.EqualFold(k, "Host") {
-				req.Header.Set(k, v) // names normalised, as net/http's Set does
+				req.Header.Set(http.CanonicalHeaderKey(k), v) // replaces a configured one, as net/http's Set does
 			}
 		}
 	}
@@ -231,7 +404,7 @@ func (d *Driver) invokeFast(ctx context.Context, c *drivers.Call, method string,
 		req.SetBodyRaw(body)
 	}
 	err := f.hc.DoDeadline(req, resp, deadline)
-	c.Net = f.netTimings(resp)
+	f.timings(resp, began, c)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ctx.Err(), err)
@@ -239,11 +412,22 @@ func (d *Driver) invokeFast(ctx context.Context, c *drivers.Call, method string,
 		return fastError(err)
 	}
 	c.Status = resp.StatusCode()
+	d.fastSignals(&resp.Header, c)
 	var n int64
+	markers := d.marks != nil && c.Temp == drivers.Unknown && c.InstanceID == ""
 	if s := resp.BodyStream(); s != nil {
-		n, err = drain(s, d.cfg.MaxBody)
+		if markers {
+			n, err = d.readMarkers(s, c)
+		} else {
+			n, err = drain(s, d.cfg.MaxBody)
+		}
 	} else {
-		n = int64(min(len(resp.Body()), int(d.cfg.MaxBody)))
+		b := resp.Body()
+		b = b[:min(int64(len(b)), d.cfg.MaxBody)]
+		if markers {
+			d.marks.Read(b, c)
+		}
+		n = int64(len(b))
 	}
 	c.BytesIn = n
 	// Closing a stream not read to its end drops the connection, as
@@ -251,8 +435,10 @@ func (d *Driver) invokeFast(ctx context.Context, c *drivers.Call, method string,
 	if cerr := resp.CloseBodyStream(); err == nil && cerr != nil && n < d.cfg.MaxBody {
 		err = cerr
 	}
-	d.fastSignals(&resp.Header, c)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
 		return fastError(err)
 	}
 	return nil

@@ -57,8 +57,9 @@ type Config struct {
 	// SigV4, when present, signs every request with AWS Signature
 	// Version 4 (IAM-authenticated Lambda function URLs).
 	SigV4 *SigV4Config `yaml:"sigv4"`
-	// Client is the HTTP client: "" or "net/http" (the default), or
-	// "fasthttp" (fast.go), HTTP/1.1 only and without sigv4.
+	// Client is the HTTP client: "fasthttp" (fast.go), HTTP/1.1 only and
+	// without sigv4, or "net/http". Unset, it is fasthttp unless http2 or
+	// sigv4 needs net/http.
 	Client string `yaml:"client"`
 
 	// Platform is set by drivers built on this one (the sim driver) to read
@@ -144,8 +145,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	switch {
-	case c.Client != "" && c.Client != "net/http" && c.Client != ClientFast:
-		errs = append(errs, &drivers.FieldError{Field: "client", Msg: fmt.Sprintf("%q: want net/http or %s", c.Client, ClientFast)})
+	case c.Client != "" && c.Client != ClientNetHTTP && c.Client != ClientFast:
+		errs = append(errs, &drivers.FieldError{Field: "client", Msg: fmt.Sprintf("%q: want %s or %s", c.Client, ClientNetHTTP, ClientFast)})
 	case c.Client == ClientFast && c.HTTP2:
 		errs = append(errs, &drivers.FieldError{Field: "client", Msg: ClientFast + " speaks HTTP/1.1 only: not with http2"})
 	case c.Client == ClientFast && c.SigV4 != nil:
@@ -175,7 +176,7 @@ type Driver struct {
 	cold   []string
 	sig    *signer             // nil unless the config has a sigv4: block
 	marks  *drivers.BodyReader // nil unless cold.body names fields
-	fast   *fastClient         // nil unless client: fasthttp
+	fast   *fastClient         // nil when the client is net/http
 }
 
 var _ drivers.Driver = (*Driver)(nil)
@@ -222,16 +223,18 @@ func New(cfg *Config) (*Driver, error) {
 	if d.marks, err = drivers.NewBodyReader(cfg.ColdBody); err != nil {
 		return nil, err
 	}
-	if cfg.Client == ClientFast {
-		if d.marks != nil {
-			// fast.go drains the body without parsing it.
-			return nil, fmt.Errorf("client: fasthttp does not read cold.body markers; use the default client")
-		}
-		if d.fast, err = newFastClient(cfg, d.u); err != nil {
+	if cfg.fast() {
+		if d.fast, err = newFastClient(cfg, d.u, d.hdr); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// fast says whether the driver uses the fasthttp client: when asked, or
+// by default when nothing needs net/http (HTTP/2, SigV4 signing).
+func (c *Config) fast() bool {
+	return c.Client == ClientFast || c.Client == "" && !c.HTTP2 && c.SigV4 == nil
 }
 
 // A load generator reports what the target answered; following a redirect
@@ -298,24 +301,26 @@ func tlsConfig(c TLSConfig) (*tls.Config, error) {
 
 // Invoke implements drivers.Driver.
 func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
-	var body io.Reader
 	var buf *bytes.Buffer
-	if c.Request != nil && c.Request.Body != nil {
-		body = bytes.NewReader(c.Request.Body) // replay: the call's own body
-	} else if d.body != nil {
+	if (c.Request == nil || c.Request.Body == nil) && d.body != nil {
 		buf = d.bufs.Get().(*bytes.Buffer)
 		buf.Reset()
 		defer d.bufs.Put(buf)
 		if err := d.body.Execute(buf, c); err != nil {
 			return fmt.Errorf("body template: %w", err)
 		}
-		body = bytes.NewReader(buf.Bytes())
-	} else if len(d.static) > 0 {
-		body = bytes.NewReader(d.static)
 	}
-
 	if d.fast != nil {
 		return d.invokeFastCall(ctx, c, buf)
+	}
+	var body io.Reader
+	switch {
+	case c.Request != nil && c.Request.Body != nil:
+		body = bytes.NewReader(c.Request.Body) // replay: the call's own body
+	case buf != nil:
+		body = bytes.NewReader(buf.Bytes())
+	case len(d.static) > 0:
+		body = bytes.NewReader(d.static)
 	}
 	t := getTracer()
 	defer t.put()
@@ -461,7 +466,7 @@ func ParseMillis(v string) time.Duration {
 func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
 	if d.fast != nil {
-		d.fast.hc.CloseIdleConnections()
+		d.fast.close()
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ func TestConformance(t *testing.T) {
 				cfg := httpdriver.DefaultConfig()
 				cfg.URL = srv.URL
 				cfg.HTTP2 = h2
+				cfg.Client = httpdriver.ClientNetHTTP // HTTP/1.1 on net/http; the default is below
 				cfg.SetColdHeaders([]string{"X-Cold"}, "X-Instance")
 				d, err := httpdriver.New(cfg)
 				if err != nil {
@@ -45,12 +46,12 @@ func TestConformance(t *testing.T) {
 			}))
 		})
 	}
-	t.Run("fasthttp", func(t *testing.T) {
+	t.Run("fasthttp", func(t *testing.T) { // the default client
 		drivertest.RunConformanceTests(t, drivertest.HarnessFunc(func(t *testing.T) drivers.Driver {
 			srv := httptest.NewServer(coldOnce())
 			t.Cleanup(srv.Close)
 			cfg := httpdriver.DefaultConfig()
-			cfg.URL, cfg.Client = srv.URL, httpdriver.ClientFast
+			cfg.URL = srv.URL
 			cfg.SetColdHeaders([]string{"X-Cold"}, "X-Instance")
 			d, err := httpdriver.New(cfg)
 			if err != nil {
