@@ -73,7 +73,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	drivers.UserAgent = "coldbench/" + version
-	setMemoryLimit(os.Args[1:], os.Getenv) // memlimit.go
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
