@@ -147,10 +147,10 @@ report-screenshot: build
 # Side by side with vegeta, bombardier and wrk on loopback (internal/bench):
 # installs its peers (vegeta and bombardier with go install into bin/tools,
 # wrk from Debian, which needs root), prints the tables and writes them into
-# BENCHMARKS.md, raw numbers in BENCHMARKS.json. About 50 minutes on 2 cores
-# (the 5 M-request memory runs take 500 s each); BENCH_QUICK=1 for a smaller
-# run of about 6; BENCH_FLAGS passes flags to benchrun (-h lists them). Not
-# part of `make test`.
+# BENCHMARKS.md, raw numbers in BENCHMARKS.json. At most about 40 minutes on
+# 2 cores (the 5 M-request memory runs take 500 s each; benchrun prints its
+# estimate at the start); BENCH_QUICK=1 for a smaller run of about 5;
+# BENCH_FLAGS passes flags to benchrun (-h lists them). Not part of `make test`.
 VEGETA_VERSION := v12.13.0
 BOMBARDIER_VERSION := v1.2.6
 

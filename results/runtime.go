@@ -9,15 +9,21 @@ import (
 // measures must also say what measuring cost it, so that its lag and CPU
 // can be told from the target's.
 type Runtime struct {
-	PeakRSSBytes     int64   `json:"peak_rss_bytes,omitempty"` // the process's peak resident set (getrusage)
-	HeapAllocBytes   uint64  `json:"heap_alloc_bytes"`         // allocated over the process's life
-	HeapLiveBytes    uint64  `json:"heap_live_bytes"`          // live after the last GC
-	GoMemoryBytes    uint64  `json:"go_memory_bytes"`          // all memory the Go runtime mapped
-	GCCycles         uint64  `json:"gc_cycles"`                // completed GC cycles
-	GCCPUSeconds     float64 `json:"gc_cpu_seconds"`           // CPU the GC took, estimated by the runtime
-	CPUSeconds       float64 `json:"cpu_seconds"`              // user + system CPU, estimated by the runtime
-	GOGC             int64   `json:"gogc_percent"`             // the GC target; -1 when off
-	MemoryLimitBytes int64   `json:"memory_limit_bytes"`       // the soft memory limit (math.MaxInt64: none)
+	PeakRSSBytes int64 `json:"peak_rss_bytes,omitempty"` // the process's peak resident set (getrusage)
+	// PeakAnonBytes and PeakFileBytes split the resident set (Linux,
+	// sampled every 50 ms while the run went; SetPeaks): anonymous pages
+	// are the heap and stacks, file-backed ones mostly the executable's
+	// own pages. Their peaks may fall at different times.
+	PeakAnonBytes    int64   `json:"peak_anon_bytes,omitempty"`
+	PeakFileBytes    int64   `json:"peak_file_bytes,omitempty"`
+	HeapAllocBytes   uint64  `json:"heap_alloc_bytes"`   // allocated over the process's life
+	HeapLiveBytes    uint64  `json:"heap_live_bytes"`    // live after the last GC
+	GoMemoryBytes    uint64  `json:"go_memory_bytes"`    // all memory the Go runtime mapped
+	GCCycles         uint64  `json:"gc_cycles"`          // completed GC cycles
+	GCCPUSeconds     float64 `json:"gc_cpu_seconds"`     // CPU the GC took, estimated by the runtime
+	CPUSeconds       float64 `json:"cpu_seconds"`        // user + system CPU, estimated by the runtime
+	GOGC             int64   `json:"gogc_percent"`       // the GC target; -1 when off
+	MemoryLimitBytes int64   `json:"memory_limit_bytes"` // the soft memory limit (math.MaxInt64: none)
 	Goroutines       uint64  `json:"goroutines"`
 }
 
@@ -60,4 +66,9 @@ func ReadRuntime() *Runtime {
 	}
 	r.PeakRSSBytes, r.CPUSeconds = rusage()
 	return r
+}
+
+// SetPeaks puts a MemoryWatch's anon and file peaks into r.
+func (r *Runtime) SetPeaks(p MemoryPeaks) {
+	r.PeakAnonBytes, r.PeakFileBytes = p.Anon, p.File
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -70,12 +71,14 @@ func timeout(d time.Duration) time.Duration { return 2*d + 60*time.Second }
 type Coldbench struct {
 	Bin, URL, Dir string
 	MaxInFlight   int
-	Client        string // the http driver's client: "" (net/http) or "fasthttp"
+	// Client is the http driver's client: "" for its default, or one
+	// named ("net/http"), which names the generator ("coldbench-nethttp").
+	Client string
 }
 
 func (g *Coldbench) Name() string {
 	if g.Client != "" {
-		return "coldbench-" + g.Client
+		return "coldbench-" + strings.ReplaceAll(g.Client, "/", "")
 	}
 	return "coldbench"
 }
@@ -176,10 +179,15 @@ func (g *Vegeta) Run(ctx context.Context, rate int, d time.Duration, lag bool) (
 		defer os.Remove(f.Name())
 		defer f.Close()
 		attack.Stdout = f
-		if err := attack.Run(); err != nil {
+		if err := attack.Start(); err != nil {
+			return p, fmt.Errorf("vegeta attack: %w", err)
+		}
+		w := watch(attack)
+		err = attack.Wait()
+		p.Usage.add(attack, w)
+		if err != nil {
 			return p, fmt.Errorf("vegeta attack: %w: %s", err, stderr.String())
 		}
-		p.Usage.add(attack)
 		p.Elapsed = time.Since(began)
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return p, err
@@ -198,14 +206,18 @@ func (g *Vegeta) Run(ctx context.Context, rate int, d time.Duration, lag bool) (
 	if err := attack.Start(); err != nil {
 		return p, err
 	}
+	wa := watch(attack)
 	if err := report.Start(); err != nil {
 		attack.Process.Kill()
 		attack.Wait()
+		wa.Stop()
 		return p, err
 	}
-	aerr, rerr := attack.Wait(), report.Wait()
-	p.Usage.add(attack)
-	p.Usage.add(report)
+	wr := watch(report)
+	aerr := attack.Wait()
+	p.Usage.add(attack, wa)
+	rerr := report.Wait()
+	p.Usage.add(report, wr)
 	p.Elapsed = time.Since(began)
 	if err := errors.Join(aerr, rerr); err != nil {
 		return p, fmt.Errorf("vegeta: %w: %s", err, stderr.String())

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -46,7 +45,10 @@ type Report struct {
 }
 
 // Tools are the open-model generators compared, in table order.
-var Tools = []string{"coldbench", "coldbench-fasthttp", "vegeta", "bombardier"}
+// coldbench-nethttp (the http driver with `client: net/http`) runs in the
+// headline only: the overload search and the long memory runs are the
+// default client's.
+var Tools = []string{"coldbench", "coldbench-nethttp", "vegeta", "bombardier"}
 
 // AdaptRates keeps the asked rates at or under half wrk's closed-loop
 // ceiling — rates every generator can be expected to sustain on this
@@ -109,6 +111,22 @@ func cpuPer100k(p Probe) float64 {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
+// mibOr is mib, or "–" for a figure not measured.
+func mibOr(b int64) string {
+	if b == 0 {
+		return "–"
+	}
+	return mib(b)
+}
+
+// split is "anon / file" in MiB, or "–" when /proc was not read.
+func split(anon, file int64) string {
+	if anon == 0 && file == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f / %.1f", float64(anon)/(1<<20), float64(file)/(1<<20))
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/1e6) }
 
 func count(n int64) string {
@@ -123,15 +141,15 @@ func count(n int64) string {
 
 // rated is one tool's medians at one headline rate.
 type rated struct {
-	ok, cpu float64
-	rss     int64
-	p99     time.Duration
-	lag     string // "p99 / max" in ms, or "–"
+	ok, cpu         float64
+	rss, anon, file int64
+	p99             time.Duration
+	lag             string // "p99 / max" in ms, or "–"
 }
 
 func aggregate(probes []Probe, tool string, rate int) (rated, bool) {
 	var ach, cpu []float64
-	var rss []int64
+	var rss, anon, file []int64
 	var p99, lp99, lmax []time.Duration
 	for _, p := range probes {
 		if p.Tool != tool || int(p.Rate) != rate {
@@ -140,6 +158,7 @@ func aggregate(probes []Probe, tool string, rate int) (rated, bool) {
 		ach = append(ach, p.Achieved())
 		cpu = append(cpu, cpuPer100k(p))
 		rss = append(rss, p.Usage.RSS())
+		anon, file = append(anon, p.Usage.Anon()), append(file, p.Usage.File())
 		p99 = append(p99, p.P99)
 		if p.Lag != nil {
 			lp99, lmax = append(lp99, p.Lag.P99), append(lmax, p.Lag.Max)
@@ -148,7 +167,7 @@ func aggregate(probes []Probe, tool string, rate int) (rated, bool) {
 	if len(ach) == 0 {
 		return rated{}, false
 	}
-	a := rated{ok: median(ach), cpu: median(cpu), rss: median(rss), p99: median(p99), lag: "–"}
+	a := rated{ok: median(ach), cpu: median(cpu), rss: median(rss), anon: median(anon), file: median(file), p99: median(p99), lag: "–"}
 	if len(lp99) > 0 {
 		a.lag = ms(median(lp99)) + " / " + ms(median(lmax))
 	}
@@ -169,7 +188,7 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Load average (1, 5, 15 min) at the start: %s; at the end: %s.\n\n", m.LoadStart, m.LoadEnd)
 
 	fmt.Fprintf(&b, "**At rates every generator sustains** (%s requests per run, median of %d interleaved runs; coldbench's p99 from the intended send time, the others' from the actual send; CPU and peak RSS of the whole process, coldbench's report writing included, vegeta's attack writing its results to a file):\n\n", count(c.RateCount), c.Rounds)
-	b.WriteString("| rate | tool | OK / planned | CPU s per 100 k | peak RSS | p99 ms | send lag p99 / max ms | CPU / vegeta | p99 / vegeta |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| rate | tool | OK / planned | CPU s per 100 k | peak RSS | peak anon / file | p99 ms | send lag p99 / max ms | CPU / vegeta | p99 / vegeta |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, rate := range c.Rates {
 		rows := map[string]rated{}
 		for _, tool := range Tools {
@@ -183,8 +202,8 @@ func (r *Report) Markdown() string {
 			if !ok {
 				continue
 			}
-			fmt.Fprintf(&b, "| %d | %s | %.4f | %.2f | %s | %s | %s | %s | %s |\n", rate, tool, a.ok, a.cpu, mib(a.rss),
-				ms(a.p99), a.lag, ratio(a.cpu, v.cpu), ratio(float64(a.p99), float64(v.p99)))
+			fmt.Fprintf(&b, "| %d | %s | %.4f | %.2f | %s | %s | %s | %s | %s | %s |\n", rate, tool, a.ok, a.cpu, mib(a.rss),
+				split(a.anon, a.file), ms(a.p99), a.lag, ratio(a.cpu, v.cpu), ratio(float64(a.p99), float64(v.p99)))
 		}
 	}
 
@@ -199,20 +218,16 @@ func (r *Report) Markdown() string {
 	}
 
 	if len(r.RSS) > 0 {
-		fmt.Fprintf(&b, "\n**Peak RSS of long runs** at %d/s (vegeta: attack + report processes):\n\n| requests | %s |\n|---:|%s\n",
-			c.RSSRate, strings.Join(Tools, " | "), strings.Repeat("---:|", len(Tools)))
+		fmt.Fprintf(&b, "\n**Peak RSS of long runs** at %d/s (vegeta: attack + report processes; anon: heap and stacks, file: mostly the executable's own pages; sampled every %s):\n\n", c.RSSRate, memEvery)
+		b.WriteString("| requests | tool | peak RSS | peak anon | peak file |\n|---:|---|---:|---:|---:|\n")
 		for _, n := range c.RSSCounts {
-			cells := map[string]string{}
-			for _, p := range r.RSS {
-				if p.Planned == n {
-					cells[p.Tool] = mib(p.Usage.RSS())
+			for _, tool := range Tools {
+				for _, p := range r.RSS {
+					if p.Planned == n && p.Tool == tool {
+						fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", count(n), tool, mib(p.Usage.RSS()), mibOr(p.Usage.Anon()), mibOr(p.Usage.File()))
+					}
 				}
 			}
-			row := []string{count(n)}
-			for _, tool := range Tools {
-				row = append(row, cmp.Or(cells[tool], "–"))
-			}
-			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
 		}
 	}
 	if len(r.Errors) > 0 {

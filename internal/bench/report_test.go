@@ -81,12 +81,16 @@ func TestReadVegeta(t *testing.T) {
 
 func TestMarkdownRatios(t *testing.T) {
 	r := &Report{
-		Config:    Config{P99Bound: 10 * time.Millisecond, Rates: []int{5000}, RateCount: 100_000, Rounds: 1, RSSRate: 10_000, RSSCounts: []int64{1_000_000}},
-		RSS:       []Probe{{Tool: "coldbench", Planned: 1_000_000, Usage: Usage{MaxRSS: []int64{30 << 20}}}},
+		Config: Config{P99Bound: 10 * time.Millisecond, Rates: []int{5000}, RateCount: 100_000, Rounds: 1, RSSRate: 10_000, RSSCounts: []int64{1_000_000}},
+		RSS: []Probe{
+			{Tool: "vegeta", Planned: 1_000_000, Usage: Usage{MaxRSS: []int64{40 << 20, 8 << 20}, PeakAnon: []int64{30 << 20, 4 << 20}, PeakFile: []int64{8 << 20, 3 << 20}}},
+			{Tool: "coldbench", Planned: 1_000_000, Usage: Usage{MaxRSS: []int64{30 << 20}, PeakAnon: []int64{12 << 20}, PeakFile: []int64{16 << 20}}},
+			{Tool: "bombardier", Planned: 1_000_000, Usage: Usage{MaxRSS: []int64{10 << 20}}},
+		},
 		Sustained: map[string][]int{"coldbench": {3000, 4000, 5000}, "vegeta": {2000, 2000, 9000}, "bombardier": {8000}},
 		Rated: []Probe{
 			{Tool: "coldbench", Rate: 5000, Planned: 100_000, OK: 100_000, Sent: 100_000, P99: 2 * time.Millisecond,
-				Usage: Usage{CPU: 2 * time.Second, MaxRSS: []int64{30 << 20}}, Lag: &Lag{P99: time.Millisecond, Max: 3 * time.Millisecond}},
+				Usage: Usage{CPU: 2 * time.Second, MaxRSS: []int64{30 << 20}, PeakAnon: []int64{12 << 20}, PeakFile: []int64{16 << 20}}, Lag: &Lag{P99: time.Millisecond, Max: 3 * time.Millisecond}},
 			{Tool: "vegeta", Rate: 5000, Planned: 100_000, OK: 99_000, Sent: 100_000, P99: 4 * time.Millisecond,
 				Usage: Usage{CPU: 4 * time.Second, MaxRSS: []int64{20 << 20}}},
 			{Tool: "bombardier", Rate: 5000, Planned: 100_000, OK: 100_000, Sent: 100_000, P99: 3 * time.Millisecond,
@@ -95,12 +99,14 @@ func TestMarkdownRatios(t *testing.T) {
 	}
 	md := r.Markdown()
 	for _, want := range []string{
-		"| 5000 | coldbench | 1.0000 | 2.00 | 30.0 MiB | 2.000 | 1.000 / 3.000 | 0.50 | 0.50 |",
-		"| 5000 | vegeta | 0.9900 | 4.00 | 20.0 MiB | 4.000 | – | 1.00 | 1.00 |",
-		"| 5000 | bombardier | 1.0000 | 1.00 | 10.0 MiB | 3.000 | – | 0.25 | 0.75 |",
+		"| 5000 | coldbench | 1.0000 | 2.00 | 30.0 MiB | 12.0 / 16.0 | 2.000 | 1.000 / 3.000 | 0.50 | 0.50 |",
+		// no /proc samples: the split is "–"
+		"| 5000 | vegeta | 0.9900 | 4.00 | 20.0 MiB | – | 4.000 | – | 1.00 | 1.00 |",
+		"| 5000 | bombardier | 1.0000 | 1.00 | 10.0 MiB | – | 3.000 | – | 0.25 | 0.75 |",
 		"| coldbench | 4000 | 2.00 |", "| bombardier | 8000 | 4.00 |",
-		// every tool has a column of the memory table, "–" where it did not run
-		"| requests | coldbench | coldbench-fasthttp | vegeta | bombardier |", "| 1 M | 30.0 MiB | – | – | – |",
+		// the memory table: a row per tool that ran, in Tools order; a
+		// pipeline's processes summed; "–" for a split not sampled
+		"| 1 M | coldbench | 30.0 MiB | 12.0 MiB | 16.0 MiB |\n| 1 M | vegeta | 48.0 MiB | 34.0 MiB | 11.0 MiB |\n| 1 M | bombardier | 10.0 MiB | – | – |\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
@@ -143,5 +149,41 @@ func TestReadBombardier(t *testing.T) {
 	}
 	if err := readBombardier([]byte(`{"result":{"req2xx":1}}`), &p); err == nil {
 		t.Error("a result without latencies read without error")
+	}
+}
+
+// TestEstimate: a full run's printed estimate stays within the 45 minutes
+// `make bench` is allowed, a quick one within a few, and the parts that
+// dominate are counted (the long memory runs, vegeta's skipped above its
+// cap).
+func TestEstimate(t *testing.T) {
+	full := Config{Rounds: 3, Rates: []int{5000, 10000}, RateCount: 100_000, Step: 3 * time.Second,
+		RSSRate: 10_000, RSSCounts: []int64{1_000_000, 5_000_000}, VegetaRSSMax: 1_000_000}
+	quick := Config{Rounds: 1, Rates: []int{5000, 10000}, RateCount: 30_000, Step: 2 * time.Second,
+		RSSRate: 10_000, RSSCounts: []int64{100_000, 300_000}, VegetaRSSMax: 1_000_000}
+	// 5 M requests at 10 000/s by coldbench and bombardier alone are 1000 s
+	if e := full.Estimate(); e < 30*time.Minute || e > 45*time.Minute {
+		t.Errorf("full estimate %s, want 30–45 min", e)
+	}
+	if e := quick.Estimate(); e < 2*time.Minute || e > 6*time.Minute {
+		t.Errorf("quick estimate %s, want 2–6 min", e)
+	}
+	more := full
+	more.VegetaRSSMax = 5_000_000
+	if d := more.Estimate() - full.Estimate(); d < 500*time.Second {
+		t.Errorf("vegeta's 5 M run adds %s, want its 500 s", d)
+	}
+}
+
+// TestColdbenchName: the default client is plain coldbench; a named one
+// is in the tool's name, as Tools spells it.
+func TestColdbenchName(t *testing.T) {
+	for _, tc := range []struct{ client, want string }{
+		{"", "coldbench"},                 // the driver's default client
+		{"net/http", "coldbench-nethttp"}, // forced net/http
+	} {
+		if got := (&Coldbench{Client: tc.client}).Name(); got != tc.want || !slices.Contains(Tools, got) {
+			t.Errorf("client %q: name %q, want %q in %v", tc.client, got, tc.want, Tools)
+		}
 	}
 }

@@ -90,6 +90,10 @@ type Result struct {
 // written and returned together with ctx's error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s := cfg.Scenario
+	// Heap against executable pages, for run.json's host block: sampled
+	// on its own goroutine, off the request path.
+	mem := results.WatchMemory(0, 50*time.Millisecond)
+	defer mem.Stop()
 	ctl, closeAgents, err := startFleet(ctx, cfg)
 	if err != nil {
 		return notStarted(cfg, err) // notstarted.go
@@ -160,6 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	meta.FinishedAt = time.Now().UTC()
 	meta.Host = results.LocalHost()
 	meta.Host.Runtime = results.ReadRuntime() // what the run cost this process, before the report is rendered
+	meta.Host.Runtime.SetPeaks(mem.Stop())
 	meta.Fleet = ctl.Fleet()
 	meta.Complete = runErr == nil
 	if runErr != nil {

@@ -6,7 +6,8 @@
 // markers, with the raw numbers in a JSON file beside it.
 //
 // BENCH_QUICK=1 (or -quick) runs smaller counts and one round, for a look in
-// about three minutes; the full run takes about fifteen on two cores.
+// about five minutes; a full run about 40 minutes on two cores (it prints
+// its estimate at the start).
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,13 +103,23 @@ func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath stri
 	defer os.RemoveAll(tmp)
 
 	cb := &bench.Coldbench{Bin: b.cb, URL: url, Dir: tmp, MaxInFlight: 1000} // the default
-	cbf := &bench.Coldbench{Bin: b.cb, URL: url, Dir: tmp, MaxInFlight: 1000, Client: "fasthttp"}
+	cbn := &bench.Coldbench{Bin: b.cb, URL: url, Dir: tmp, MaxInFlight: 1000, Client: "net/http"}
 	vg := &bench.Vegeta{Bin: b.vg, URL: url, Dir: tmp}
 	bd := &bench.Bombardier{Bin: b.bd, URL: url, Connections: 128}
 	wrk := &bench.Wrk{Bin: b.wrk, URL: url, Threads: 2, Connections: 64}
-	gens := []bench.Generator{cb, cbf, vg, bd}
+	gens := []bench.Generator{cb, cbn, vg, bd} // the headline's, in bench.Tools order
+	only := func(names []string) []bench.Generator {
+		var out []bench.Generator
+		for _, g := range gens {
+			if slices.Contains(names, g.Name()) {
+				out = append(out, g)
+			}
+		}
+		return out
+	}
 	r := &bench.Report{Machine: bench.ThisMachine(b.wrk), Config: c, Sustained: map[string][]int{}}
 	log.Printf("target %s; %d cores, load %s", url, r.Machine.Cores, r.Machine.LoadStart)
+	log.Printf("this takes about %s at most (until %s)", c.Estimate().Round(time.Minute), time.Now().Add(c.Estimate()).Format("15:04"))
 
 	// probe runs one generator and keeps going on failure: a run that
 	// could not complete is reported, not fatal.
@@ -119,13 +131,13 @@ func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath stri
 			r.Errors = append(r.Errors, msg)
 			return p, false
 		}
-		log.Printf("%-10s %6d/s %5s: sent %d ok %.4f p99 %s cpu %s rss %v", g.Name(), rate, d, p.Sent, p.Achieved(),
-			p.P99.Round(10*time.Microsecond), p.Usage.CPU.Round(time.Millisecond), p.Usage.MaxRSS)
+		log.Printf("%-10s %6d/s %5s: sent %d ok %.4f p99 %s cpu %s rss %v anon %v file %v", g.Name(), rate, d, p.Sent, p.Achieved(),
+			p.P99.Round(10*time.Microsecond), p.Usage.CPU.Round(time.Millisecond), p.Usage.MaxRSS, p.Usage.PeakAnon, p.Usage.PeakFile)
 		return p, true
 	}
 	// rotated is gens starting at the i-th, so that each goes first in
 	// turn and machine noise hits them all.
-	rotated := func(i int) []bench.Generator {
+	rotated := func(gens []bench.Generator, i int) []bench.Generator {
 		i %= len(gens)
 		return append(append([]bench.Generator(nil), gens[i:]...), gens[:i]...)
 	}
@@ -148,7 +160,7 @@ func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath stri
 		// The headline: every generator at rates all of them sustain.
 		for i, rate := range r.Config.Rates {
 			d := time.Duration(float64(c.RateCount) / float64(rate) * float64(time.Second))
-			for _, g := range rotated(round + i) {
+			for _, g := range rotated(gens, round+i) {
 				if p, ok := probe(g, rate, d, true); ok {
 					r.Rated = append(r.Rated, p)
 				}
@@ -156,11 +168,11 @@ func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath stri
 		}
 
 		// Overload: the searches advance in lockstep.
-		order := rotated(round)
+		order := rotated(only(bench.OverloadTools), round)
 		limit := int(2 * rps)
 		searches := map[string]*bench.Search{}
 		for _, g := range order {
-			searches[g.Name()] = bench.NewSearch(2000, max(limit, 4000), 10, 0.05)
+			searches[g.Name()] = bench.NewSearch(2000, max(limit, 4000), bench.SearchProbes, 0.05)
 		}
 		for more := true; more && ctx.Err() == nil; {
 			more = false
@@ -176,7 +188,7 @@ func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath stri
 				r.Search = append(r.Search, p)
 			}
 		}
-		for _, g := range gens {
+		for _, g := range order {
 			best := searches[g.Name()].Best()
 			r.Sustained[g.Name()] = append(r.Sustained[g.Name()], best)
 			log.Printf("round %d: %s sustains %d/s", round+1, g.Name(), best)
@@ -185,9 +197,9 @@ func runBench(ctx context.Context, c bench.Config, b bins, mdPath, jsonPath stri
 
 	for _, n := range c.RSSCounts {
 		d := time.Duration(float64(n) / float64(c.RSSRate) * float64(time.Second))
-		for _, g := range gens {
-			if g == vg && n > c.VegetaRSSMax || g == cbf && n > 1_000_000 {
-				continue // vegeta's memory grows with the run; the second client's floor is coldbench's
+		for _, g := range only(bench.RSSTools) {
+			if !c.Runs(g.Name(), n) {
+				continue // vegeta's memory grows with the run
 			}
 			if p, ok := probe(g, c.RSSRate, d, false); ok {
 				r.RSS = append(r.RSS, p)
