@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,7 +37,8 @@ const (
 // Governor is the state of one Start.
 type Governor struct {
 	mu     sync.Mutex
-	all    int       // the processors the process had before Start
+	all    int // the processors the process had before Start
+	start  time.Time
 	raised time.Time // when it got them back; zero while on one
 	why    string
 }
@@ -49,10 +51,35 @@ func Start(ctx context.Context) *Governor {
 	if n < 2 || os.Getenv("GOMAXPROCS") != "" || os.Getenv("COLDBENCH_PROCS") == "all" {
 		return nil
 	}
-	g := &Governor{all: n}
+	g := &Governor{all: n, start: time.Now()}
 	runtime.GOMAXPROCS(1)
+	current.Store(g)
 	go g.watch(ctx)
 	return g
+}
+
+// current is the process's governor, for Current.
+var current atomic.Pointer[Governor]
+
+// Use is what a run record says of the governor.
+type Use struct {
+	Procs  int     // the processors the process had
+	Raised float64 // seconds after the start it got all of them; 0: ran on one to the end
+	Why    string  // what made it: "busy" or "scheduling latency"
+}
+
+// Current says what the process's governor did, if it has one.
+func Current() (Use, bool) {
+	g := current.Load()
+	if g == nil {
+		return Use{}, false
+	}
+	at, why := g.Raised()
+	u := Use{Procs: g.all, Why: why}
+	if !at.IsZero() {
+		u.Raised = at.Sub(g.start).Seconds()
+	}
+	return u, true
 }
 
 // Raised says when the process got all its processors back and why; zero
