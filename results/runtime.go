@@ -25,16 +25,6 @@ type Runtime struct {
 	GOGC             int64   `json:"gogc_percent"`       // the GC target; -1 when off
 	MemoryLimitBytes int64   `json:"memory_limit_bytes"` // the soft memory limit (math.MaxInt64: none)
 	Goroutines       uint64  `json:"goroutines"`
-	// Procs is how the process used its processors: the load commands
-	// start on one and take all when the load needs them (internal/procs).
-	Procs *ProcsUse `json:"procs,omitempty"`
-}
-
-// ProcsUse says whether and when a run went from one processor to all.
-type ProcsUse struct {
-	Available    int     `json:"available"`                // processors the process could use
-	RaisedAfterS float64 `json:"raised_after_s,omitempty"` // when it took them all; absent: it ran on one
-	Why          string  `json:"why,omitempty"`            // busy, or scheduling latency
 }
 
 var runtimeSamples = []string{

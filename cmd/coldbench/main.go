@@ -16,7 +16,6 @@ import (
 
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/fleet"
-	"github.com/coldbench/coldbench/internal/procs"
 	"github.com/coldbench/coldbench/scenarios"
 
 	// Drivers register themselves.
@@ -61,9 +60,6 @@ var commands = map[string]command{
 	"version":   {"print the version", versionCommand},
 }
 
-// loadCommands send load: they start on one processor (internal/procs).
-var loadCommands = map[string]bool{"run": true, "agent": true, "tune": true, "plan": true, "demo": true}
-
 // completion reads the table to describe every command, so it joins the
 // table here: in the literal it would be an initialization cycle.
 func init() {
@@ -77,9 +73,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	drivers.UserAgent = "coldbench/" + version
-	if len(os.Args) > 1 && loadCommands[os.Args[1]] {
-		procs.Start(ctx) // one processor until the load needs more; here, not in run: tests call run in one process
-	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 

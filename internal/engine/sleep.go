@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"os"
 	"time"
 )
 
@@ -27,9 +26,11 @@ import (
 type sleeper struct {
 	timer *time.Timer // one reusable timer: a new one per arrival would be an allocation each
 	fine  fineTimer   // nil where the platform has none, or it could not be made
-	tick  time.Duration
-	woke  time.Time // the last wake-up's due time
 	init  bool
+	woke  time.Time     // the last wake-up's due time
+	tick  time.Duration // fixed tick (tests, benchmarks); 0: from the arrival rate
+	last  time.Time     // the last due time asked for
+	gap   time.Duration // moving average of the time between due times
 }
 
 // fineBelow is the wait under which the fine timer is used: above it the
@@ -38,31 +39,33 @@ type sleeper struct {
 // the fine one.
 const fineBelow = 2 * time.Millisecond
 
-// pacerTick is the shortest time between two wake-ups of the pacer.
-var pacerTick = 500 * time.Microsecond
-
-func (s *sleeper) setup() {
-	s.init = true
-	s.tick = pacerTick
-	if v, err := time.ParseDuration(os.Getenv("COLDBENCH_PACER_TICK")); err == nil { // EXPERIMENT
-		s.tick = v
-	}
-	if os.Getenv("COLDBENCH_PACER_COARSE") == "" { // EXPERIMENT
-		s.fine = newFineTimer()
-	}
-}
+// The pacer's tick: tickArrivals arrivals' worth at the current rate,
+// within [minTick, maxTick]. A wake-up costs about as much CPU as a few
+// requests, so fewer than a handful a tick is mostly wake-ups; and lag
+// is under a tick, so the tick stays short where the rate is high. On 2
+// cores at 10 000/s: 0.6 ms, lag p99 about 0.8 ms; at 5 000/s, 1 ms.
+// Below 1 000/s arrivals are over a tick apart and each has its own
+// wake-up, on time.
+const (
+	tickArrivals = 6
+	minTick      = 500 * time.Microsecond
+	maxTick      = time.Millisecond
+)
 
 // until waits until t or until ctx is done, and returns ctx's error then.
 // A t already past returns at once: a late arrival is sent now and its
 // latency still counts from its due time. It never returns before t.
 func (s *sleeper) until(ctx context.Context, t time.Time) error {
 	if !s.init {
-		s.setup()
+		s.init = true
+		s.fine = newFineTimer()
+		s.gap = maxTick
 	}
+	s.observe(t)
 	if !t.After(time.Now()) {
 		return ctx.Err()
 	}
-	if next := s.woke.Add(s.tick); t.Before(next) {
+	if next := s.woke.Add(s.currentTick()); t.Before(next) {
 		t = next // batched with the arrivals of the next tick
 	}
 	s.woke = t
@@ -76,6 +79,22 @@ func (s *sleeper) until(ctx context.Context, t time.Time) error {
 		}
 	}
 	return s.fine.until(ctx, t)
+}
+
+// observe takes due time t into the average time between arrivals.
+func (s *sleeper) observe(t time.Time) {
+	if g := t.Sub(s.last); g >= 0 && g < time.Second {
+		s.gap += (g - s.gap) / 16
+	}
+	s.last = t
+}
+
+// currentTick is the shortest time between two wake-ups now.
+func (s *sleeper) currentTick() time.Duration {
+	if s.tick != 0 {
+		return s.tick
+	}
+	return min(max(tickArrivals*s.gap, minTick), maxTick)
 }
 
 // coarse waits d on Go's timer.

@@ -17,9 +17,11 @@ func BenchmarkSleeperLag(b *testing.B) {
 		tick time.Duration
 		fine bool
 	}{
-		{"go-timer", 0, false},
-		{"fine-every-arrival", 0, true},
-		{"fine-tick-" + pacerTick.String(), pacerTick, true},
+		{"go-timer", time.Nanosecond, false},
+		{"fine-every-arrival", time.Nanosecond, true},
+		{"fine-tick-" + minTick.String(), minTick, true},
+		{"fine-tick-" + maxTick.String(), maxTick, true},
+		{"fine-tick-by-rate", 0, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			s := sleeper{init: true, tick: bc.tick}
@@ -124,5 +126,30 @@ func TestSleeperTick(t *testing.T) {
 	// A slow machine only merges more of them.
 	if sleeps > n*100/500+1 {
 		t.Errorf("%d wake-ups for %d arrivals 100 µs apart, want at most one per 500 µs tick (%d)", sleeps, n, n*100/500+1)
+	}
+}
+
+// TestSleeperTickFollowsRate: the tick is a few arrivals' worth at the
+// current rate, within its bounds, and follows the rate when it changes.
+func TestSleeperTickFollowsRate(t *testing.T) {
+	var s sleeper
+	s.gap = maxTick
+	at := time.Now()
+	for _, tc := range []struct {
+		every time.Duration
+		want  time.Duration
+	}{
+		{100 * time.Microsecond, tickArrivals * 100 * time.Microsecond}, // 10 000/s
+		{20 * time.Microsecond, minTick},                                // 50 000/s
+		{200 * time.Microsecond, maxTick},                               // 5 000/s
+		{5 * time.Millisecond, maxTick},                                 // 200/s: arrivals a tick apart anyway
+	} {
+		for range 200 {
+			at = at.Add(tc.every)
+			s.observe(at)
+		}
+		if got := s.currentTick(); got < tc.want*95/100 || got > tc.want*105/100 {
+			t.Errorf("arrivals %v apart: tick %v, want %v", tc.every, got, tc.want)
+		}
 	}
 }

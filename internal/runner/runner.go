@@ -20,7 +20,6 @@ import (
 	"github.com/coldbench/coldbench/drivers"
 	"github.com/coldbench/coldbench/internal/engine"
 	"github.com/coldbench/coldbench/internal/fleet"
-	"github.com/coldbench/coldbench/internal/procs"
 	"github.com/coldbench/coldbench/internal/study"
 	"github.com/coldbench/coldbench/results"
 	"github.com/coldbench/coldbench/scenarios"
@@ -166,9 +165,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	meta.Host = results.LocalHost()
 	meta.Host.Runtime = results.ReadRuntime() // what the run cost this process, before the report is rendered
 	meta.Host.Runtime.SetPeaks(mem.Stop())
-	if u, ok := procs.Current(); ok {
-		meta.Host.Runtime.Procs = &results.ProcsUse{Available: u.Procs, RaisedAfterS: u.Raised, Why: u.Why}
-	}
 	meta.Fleet = ctl.Fleet()
 	meta.Complete = runErr == nil
 	if runErr != nil {
