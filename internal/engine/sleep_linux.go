@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +18,9 @@ type timerfd struct {
 
 	ctx    context.Context // the context the AfterFunc below watches
 	stopAf func() bool
+
+	mu     sync.Mutex // orders the AfterFunc's arm against close: never arm a closed fd
+	closed bool
 }
 
 // newFineTimer returns a timerfd, or nil if the kernel will not make one
@@ -76,6 +80,11 @@ func (tf *timerfd) until(ctx context.Context, t time.Time) error {
 // settings: the cancellation's arm(1) may be overridden by a later arm,
 // which only delays noticing the cancellation to the end of that wait.
 func (tf *timerfd) arm(d time.Duration) error {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if tf.closed {
+		return os.ErrClosed
+	}
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
 	return unix.TimerfdSettime(tf.fd, 0, &spec, nil)
 }
@@ -89,5 +98,8 @@ func (tf *timerfd) close() {
 	if tf.stopAf != nil {
 		tf.stopAf()
 	}
+	tf.mu.Lock()
+	tf.closed = true
+	tf.mu.Unlock()
 	tf.f.Close()
 }
