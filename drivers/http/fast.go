@@ -414,7 +414,7 @@ func (d *Driver) invokeFast(ctx context.Context, c *drivers.Call, method string,
 	c.Status = resp.StatusCode()
 	d.fastSignals(&resp.Header, c)
 	var n int64
-	markers := d.marks != nil && c.Temp == drivers.Unknown && c.InstanceID == ""
+	markers := d.wantsMarkers(c)
 	if s := resp.BodyStream(); s != nil {
 		if markers {
 			n, err = d.readMarkers(s, c)

@@ -382,15 +382,22 @@ func (d *Driver) Invoke(ctx context.Context, c *drivers.Call) error {
 	c.Status = resp.StatusCode
 	d.readSignals(resp.Header, c)
 	var n int64
-	if d.marks == nil || c.Temp != drivers.Unknown || c.InstanceID != "" {
-		n, err = drain(resp.Body, d.cfg.MaxBody)
-	} else {
+	if d.wantsMarkers(c) {
 		n, err = d.readMarkers(resp.Body, c)
+	} else {
+		n, err = drain(resp.Body, d.cfg.MaxBody)
 	}
 	c.BytesIn = n
 	resp.Body.Close()
 	t.finish(c)
 	return err
+}
+
+// wantsMarkers says whether c's body is to be read for cold.body markers:
+// only when the scenario names them and no stronger signal (a header, an
+// instance id) has decided already.
+func (d *Driver) wantsMarkers(c *drivers.Call) bool {
+	return d.marks != nil && c.Temp == drivers.Unknown && c.InstanceID == ""
 }
 
 // readMarkers reads the body, up to MaxBody, for its cold.body markers.
